@@ -85,19 +85,19 @@ func MustMAC(s string) ir.MAC {
 
 // Match constructors, one per field kind.
 
-func SrcMAC(mac ir.MAC) ir.Match    { return ir.Match{Field: ir.FieldSrcMAC, MAC: mac} }
-func DstMAC(mac ir.MAC) ir.Match    { return ir.Match{Field: ir.FieldDstMAC, MAC: mac} }
-func ARPSrcMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldARPSrcMAC, MAC: mac} }
-func EtherType(t uint16) ir.Match   { return num(ir.FieldEtherType, uint32(t)) }
-func IPProto(p uint8) ir.Match      { return num(ir.FieldIPProto, uint32(p)) }
-func ARPOpcode(op uint16) ir.Match  { return num(ir.FieldARPOpcode, uint32(op)) }
-func ICMPType(t uint8) ir.Match     { return num(ir.FieldICMPType, uint32(t)) }
-func ICMPCode(c uint8) ir.Match     { return num(ir.FieldICMPCode, uint32(c)) }
-func DSCP(v uint8) ir.Match         { return num(ir.FieldDSCP, uint32(v)) }
-func SrcIP(p string) ir.Match       { return ir.Match{Field: ir.FieldSrcIP, Prefix: prefix(p)} }
-func DstIP(p string) ir.Match       { return ir.Match{Field: ir.FieldDstIP, Prefix: prefix(p)} }
-func ARPSrcIP(p string) ir.Match    { return ir.Match{Field: ir.FieldARPSrcIP, Prefix: prefix(p)} }
-func ARPDstIP(p string) ir.Match    { return ir.Match{Field: ir.FieldARPDstIP, Prefix: prefix(p)} }
+func SrcMAC(mac ir.MAC) ir.Match     { return ir.Match{Field: ir.FieldSrcMAC, MAC: mac} }
+func DstMAC(mac ir.MAC) ir.Match     { return ir.Match{Field: ir.FieldDstMAC, MAC: mac} }
+func ARPSrcMAC(mac ir.MAC) ir.Match  { return ir.Match{Field: ir.FieldARPSrcMAC, MAC: mac} }
+func EtherType(t uint16) ir.Match    { return num(ir.FieldEtherType, uint32(t)) }
+func IPProto(p uint8) ir.Match       { return num(ir.FieldIPProto, uint32(p)) }
+func ARPOpcode(op uint16) ir.Match   { return num(ir.FieldARPOpcode, uint32(op)) }
+func ICMPType(t uint8) ir.Match      { return num(ir.FieldICMPType, uint32(t)) }
+func ICMPCode(c uint8) ir.Match      { return num(ir.FieldICMPCode, uint32(c)) }
+func DSCP(v uint8) ir.Match          { return num(ir.FieldDSCP, uint32(v)) }
+func SrcIP(p string) ir.Match        { return ir.Match{Field: ir.FieldSrcIP, Prefix: prefix(p)} }
+func DstIP(p string) ir.Match        { return ir.Match{Field: ir.FieldDstIP, Prefix: prefix(p)} }
+func ARPSrcIP(p string) ir.Match     { return ir.Match{Field: ir.FieldARPSrcIP, Prefix: prefix(p)} }
+func ARPDstIP(p string) ir.Match     { return ir.Match{Field: ir.FieldARPDstIP, Prefix: prefix(p)} }
 func SrcPort(lo, hi uint16) ir.Match { return portRange(ir.FieldSrcPort, lo, hi) }
 func DstPort(lo, hi uint16) ir.Match { return portRange(ir.FieldDstPort, lo, hi) }
 
