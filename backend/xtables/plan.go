@@ -116,7 +116,7 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 func (b *Backend) addBase(x *txn, s *staged) {
 	for _, bc := range baseChains {
 		if !s.haveBase[bc] {
-			x.declare(b.names.base(bc))
+			x.declare(&x.decl, b.names.base(bc))
 			s.haveBase[bc] = true
 		}
 	}

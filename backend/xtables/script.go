@@ -43,8 +43,9 @@ func (t tool) layer() ir.Layer {
 }
 
 // txn is one restore transaction under construction. Lines are grouped so
-// the text is valid whatever order they were added in: chain declarations,
-// then rules (new chains' rules and new links), then unlinking, flushing and
+// the text is valid whatever order they were added in: shared chains'
+// declarations, then per-binding chains (each binding's declarations
+// followed by its rules) and new links, then unlinking, flushing and
 // deleting of what goes away.
 type txn struct {
 	t                               tool
@@ -54,15 +55,16 @@ type txn struct {
 
 func newTxn(t tool) *txn { return &txn{t: t} }
 
-// declare creates a chain, or flushes it if it exists (--noflush semantics).
-func (x *txn) declare(name string) {
+// declare creates a chain, or flushes it if it exists (--noflush
+// semantics), writing the declaration into sec.
+func (x *txn) declare(sec *strings.Builder, name string) {
 	x.lines++
-	x.decl.WriteByte(':')
-	x.decl.WriteString(name)
+	sec.WriteByte(':')
+	sec.WriteString(name)
 	if x.t == toolEb {
-		x.decl.WriteString(" ACCEPT\n")
+		sec.WriteString(" ACCEPT\n")
 	} else {
-		x.decl.WriteString(" - [0:0]\n")
+		sec.WriteString(" - [0:0]\n")
 	}
 }
 
@@ -165,10 +167,12 @@ func (n namer) links(t tool, r *bindingRules, names []string) []string {
 	return append(out, n.base(baseInPost)+" -m physdev --physdev-in "+r.port+" -j ACCEPT")
 }
 
-// install declares a binding's chains and writes their rules.
+// install declares a binding's chains and writes their rules, next to
+// each other: ebtables-nft finds chains by a linear search, which this order
+// keeps short.
 func (x *txn) install(r *bindingRules, names []string) {
 	for _, name := range names {
-		x.declare(name)
+		x.declare(&x.rules, name)
 	}
 	for i, c := range r.chains {
 		for _, l := range c.rules {

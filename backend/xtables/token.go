@@ -88,7 +88,13 @@ func token(kind tokenKind, s string) (string, error) {
 		b.WriteByte('"')
 		return b.String(), nil
 	case tokPortDev, tokChainName, tokSetName:
-		limit := map[tokenKind]int{tokPortDev: maxPortDev, tokChainName: maxChainPart, tokSetName: maxSetName}[kind]
+		limit := maxPortDev
+		switch kind {
+		case tokChainName:
+			limit = maxChainPart
+		case tokSetName:
+			limit = maxSetName
+		}
 		switch {
 		case s == "":
 			return fail("empty")
