@@ -26,6 +26,21 @@ func (b *Backend) start(ctx context.Context) error {
 	return nil
 }
 
+// Resync forgets what this Backend believes is installed and reads our
+// chains back from the kernel, as on first use. Call it when the rules may
+// have been changed behind the backend's back (a restore keeps failing
+// because a chain or link it expects is gone). The next Apply of every
+// binding reinstalls it.
+func (b *Backend) Resync(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.state {
+		b.state[i] = &toolState{ports: map[string]*portState{}}
+	}
+	b.started = false
+	return b.start(ctx)
+}
+
 // adopt reads our chains from the kernel (one *-save run per tool that has
 // any) and records them, so that the next Apply of such a port replaces
 // them and Teardown removes them. Adopted bindings have no fingerprint: the

@@ -246,3 +246,26 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestResyncRereadsTheKernelAndReinstallsOnNextApply(t *testing.T) {
+	ctx := context.Background()
+	b, fe := newFake(Options{SkipProbe: true, Introspect: fakeIntrospect{chains: []string{"gnwf-in"}}})
+	g := kerneltest.CleanTrafficLike("vnet0", vmMAC, "10.0.0.2")
+	g.IP = kerneltest.TCPServer("vnet0", vmMAC, 22, true).IP
+	require.NoError(t, b.Apply(ctx, g))
+	saved := map[string]string{
+		"ebtables-save": restoredAsSave(fe.restores(), "ebtables-restore"),
+		"iptables-save": restoredAsSave(fe.restores(), "iptables-restore"),
+	}
+	fe.respond = func(c backend.Command) ([]byte, error) { return []byte(saved[c.Path]), nil }
+	require.NoError(t, b.Resync(ctx))
+	assert.Equal(t, []string{"vnet0"}, b.Installed())
+
+	before := len(fe.restores())
+	require.NoError(t, b.Apply(ctx, g))
+	runs := fe.restores()[before:]
+	require.Len(t, runs, 2, "adopted chains have no fingerprint: reinstalled once")
+	assert.Contains(t, runs[0], ":gnwf-J-vnet0 ACCEPT")
+	assert.Contains(t, runs[0], "-X gnwf-I-vnet0")
+	assert.Contains(t, runs[1], "-X gnwf-FI-vnet0")
+}
