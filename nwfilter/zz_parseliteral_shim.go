@@ -127,6 +127,26 @@ func ParseLiteral(k Kind, text string) (Literal, error) {
 			}
 		}
 		return l, nil
+	case KindTCPFlags:
+		mask, set, ok := strings.Cut(text, "/")
+		if !ok {
+			return bad()
+		}
+		names := map[string]ir.TCPFlag{"SYN": ir.TCPSyn, "ACK": ir.TCPAck, "FIN": ir.TCPFin, "RST": ir.TCPRst, "PSH": ir.TCPPsh, "URG": ir.TCPUrg, "ALL": ir.TCPAll, "NONE": 0}
+		for i, part := range []string{mask, set} {
+			for _, f := range strings.Split(part, ",") {
+				v, ok := names[f]
+				if !ok {
+					return bad()
+				}
+				if i == 0 {
+					l.Flags.Mask |= v
+				} else {
+					l.Flags.Set |= v
+				}
+			}
+		}
+		return l, nil
 	case KindIPSetFlags:
 		for _, s := range strings.Split(text, ",") {
 			switch s {
