@@ -45,7 +45,8 @@ func buildRule(r *Rule, specs []AttrSpec, lits []Literal) (*ir.Rule, error) {
 		Priority:   r.Priority,
 		StateMatch: r.StateMatch,
 	}
-	accs := make([]matchAcc, 0, len(r.Attrs))
+	var buf [8]matchAcc // most rules have few fields; avoid a heap slice
+	accs := buf[:0]
 	acc := func(f ir.Field) *matchAcc {
 		for i := range accs {
 			if accs[i].m.Field == f {
@@ -88,6 +89,9 @@ func buildRule(r *Rule, specs []AttrSpec, lits []Literal) (*ir.Rule, error) {
 		}
 	}
 	slices.SortFunc(accs, func(a, b matchAcc) int { return int(a.m.Field) - int(b.m.Field) })
+	if len(accs) > 0 {
+		out.Matches = make([]ir.Match, 0, len(accs))
+	}
 	for i := range accs {
 		m := &accs[i]
 		// A mask, range end or set flags without the value they belong to
