@@ -58,6 +58,9 @@ type ruleInst struct {
 // orders the rules as libvirt does and builds the Ethernet chains and the IP
 // rule list. The same input always gives the same graph.
 func Compile(r Resolver, b *Binding, opts CompileOptions) (*ir.Graph, error) {
+	if b == nil {
+		return nil, fmt.Errorf("%w: no binding", ErrInvalidBinding)
+	}
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}

@@ -20,87 +20,89 @@ var abcVars = []string{
 	"C=1080", "C=1090", "C=1100", "C=1110",
 }
 
-func compileRule(t *testing.T, e Entry, params ...string) []string {
-	t.Helper()
-	res := mapResolver{}.add(filter("f", "", e))
-	g, err := Compile(res, binding(t, "f", params...), CompileOptions{})
-	require.NoError(t, err)
-	return ruleLines(g)
-}
-
-func TestIteratorsParallelWalkSkipsDuplicateTuples(t *testing.T) {
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcipaddr=$A", "srcportstart=$B"), abcVars...)
-	// (3.3.3.3, 80) at position 3 repeats position 2 and is skipped.
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90",
-		"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80",
-	}, got)
-}
-
-func TestIteratorsParallelThreeVarsAllDistinct(t *testing.T) {
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcipaddr=$A", "srcportstart=$B", "dstportstart=$C"), abcVars...)
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80 dstport=1080",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90 dstport=1090",
-		"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80 dstport=1100",
-		"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80 dstport=1110",
-	}, got)
-}
-
-func TestIteratorsProductFirstSeenVariesFastest(t *testing.T) {
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcipaddr=$A[@1]", "srcportstart=$B[@2]"), abcVars...)
-	// Each iterator walks its distinct values (A: 3, B: 2); @1, seen first,
-	// varies fastest.
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=80",
-		"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80",
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=90",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90",
-		"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=90",
-	}, got)
-}
-
-func TestIteratorsOrderIsBySightingNotById(t *testing.T) {
-	// $A[@2] comes first in attribute order, so @2 varies faster than @1;
-	// @0 ($C) always varies fastest even though it is seen last.
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcipaddr=$A[@2]", "srcportstart=$B[@1]", "dstportstart=$C"),
-		"A=1.1.1.1", "A=2.2.2.2", "B=1", "B=2", "C=7", "C=8")
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=1 dstport=7",
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=1 dstport=8",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=1 dstport=7",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=1 dstport=8",
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=2 dstport=7",
-		"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=2 dstport=8",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=2 dstport=7",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=2 dstport=8",
-	}, got)
-}
-
-func TestIteratorsSameVariableOnTwoIteratorsIsAProduct(t *testing.T) {
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcportstart=$P", "dstportstart=$P[@1]"), "P=1", "P=2")
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcport=1 dstport=1",
-		"out accept prio=500 tcp srcport=2 dstport=1",
-		"out accept prio=500 tcp srcport=1 dstport=2",
-		"out accept prio=500 tcp srcport=2 dstport=2",
-	}, got)
-}
-
-func TestIteratorsFixedElement(t *testing.T) {
-	got := compileRule(t, rule(t, ir.ActionAccept, ir.DirOut, 500, ir.ProtoTCP,
-		"srcipaddr=$A[1]", "dstportstart=$C"), "A=1.1.1.1", "A=2.2.2.2", "C=7", "C=8")
-	assert.Equal(t, []string{
-		"out accept prio=500 tcp srcip=2.2.2.2/32 dstport=7",
-		"out accept prio=500 tcp srcip=2.2.2.2/32 dstport=8",
-	}, got)
+func TestIterators(t *testing.T) {
+	acc, out, tcp := ir.ActionAccept, ir.DirOut, ir.ProtoTCP
+	for _, tc := range []struct {
+		name   string
+		rule   Entry
+		params []string
+		want   []string
+	}{{
+		// (3.3.3.3, 80) at position 3 repeats position 2 and is skipped.
+		name:   "parallel walk skips duplicate tuples",
+		rule:   rule(t, acc, out, 500, tcp, "srcipaddr=$A", "srcportstart=$B"),
+		params: abcVars,
+		want: []string{
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90",
+			"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80",
+		},
+	}, {
+		name:   "parallel walk of three distinct tuples",
+		rule:   rule(t, acc, out, 500, tcp, "srcipaddr=$A", "srcportstart=$B", "dstportstart=$C"),
+		params: abcVars,
+		want: []string{
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80 dstport=1080",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90 dstport=1090",
+			"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80 dstport=1100",
+			"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80 dstport=1110",
+		},
+	}, {
+		// Each iterator walks its distinct values (A: 3, B: 2); @1, seen
+		// first, varies fastest.
+		name:   "product of two iterators",
+		rule:   rule(t, acc, out, 500, tcp, "srcipaddr=$A[@1]", "srcportstart=$B[@2]"),
+		params: abcVars,
+		want: []string{
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=80",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=80",
+			"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=80",
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=90",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=90",
+			"out accept prio=500 tcp srcip=3.3.3.3/32 srcport=90",
+		},
+	}, {
+		// $A[@2] comes first in attribute order, so @2 varies faster than
+		// @1; @0 ($C) always varies fastest even though it is seen last.
+		name:   "odometer order is by sighting, @0 first",
+		rule:   rule(t, acc, out, 500, tcp, "srcipaddr=$A[@2]", "srcportstart=$B[@1]", "dstportstart=$C"),
+		params: []string{"A=1.1.1.1", "A=2.2.2.2", "B=1", "B=2", "C=7", "C=8"},
+		want: []string{
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=1 dstport=7",
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=1 dstport=8",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=1 dstport=7",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=1 dstport=8",
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=2 dstport=7",
+			"out accept prio=500 tcp srcip=1.1.1.1/32 srcport=2 dstport=8",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=2 dstport=7",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 srcport=2 dstport=8",
+		},
+	}, {
+		name:   "same variable on two iterators",
+		rule:   rule(t, acc, out, 500, tcp, "srcportstart=$P", "dstportstart=$P[@1]"),
+		params: []string{"P=1", "P=2"},
+		want: []string{
+			"out accept prio=500 tcp srcport=1 dstport=1",
+			"out accept prio=500 tcp srcport=2 dstport=1",
+			"out accept prio=500 tcp srcport=1 dstport=2",
+			"out accept prio=500 tcp srcport=2 dstport=2",
+		},
+	}, {
+		name:   "fixed element",
+		rule:   rule(t, acc, out, 500, tcp, "srcipaddr=$A[1]", "dstportstart=$C"),
+		params: []string{"A=1.1.1.1", "A=2.2.2.2", "C=7", "C=8"},
+		want: []string{
+			"out accept prio=500 tcp srcip=2.2.2.2/32 dstport=7",
+			"out accept prio=500 tcp srcip=2.2.2.2/32 dstport=8",
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mapResolver{}.add(filter("f", "", tc.rule))
+			g, err := Compile(res, binding(t, "f", tc.params...), CompileOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleLines(g))
+		})
+	}
 }
 
 func TestIteratorsFixedElementBeyondListIsMissing(t *testing.T) {
