@@ -49,14 +49,37 @@ type ruleInst struct {
 	plan     *iterPlan
 }
 
-// Compile turns a binding into its rule graph: it validates the binding,
-// resolves the filter tree (missing filters and cycles are errors), fills the
-// reserved variables, reports every missing variable of the whole tree at once
-// (*MissingVarsError), bounds the expansion (*ExpansionLimitError), expands
-// each rule for every combination of its variables' values (see iterPlan for
-// the order), parses each value for its attribute (*RuleError on a bad one),
-// orders the rules as libvirt does and builds the Ethernet chains and the IP
-// rule list. The same input always gives the same graph.
+// Compile turns a binding into its rule graph. The same input always gives
+// the same graph.
+//
+// Steps and errors, in order: the binding is validated (ErrInvalidBinding);
+// the filter tree is resolved, each filter once (an error wrapping
+// ErrFilterNotFound names the referencing filter; *CycleError); the tree is
+// flattened depth-first in document order; every unresolvable variable of the
+// whole tree is reported at once (*MissingVarsError, whose NeedsIPLearning
+// says when libvirt would learn the IP instead); the number of rule instances
+// is counted before any is built (*ExpansionLimitError); each rule is expanded
+// for every combination of its variables' values and each value parsed for
+// its attribute (*CardinalityError, *RuleError).
+//
+// Variables: the binding's parameters form the top-level table (MAC defaults
+// to the binding's MAC, IP to opts.LearnedIP). A referenced filter sees the
+// filterref's parameters overridden by the variables already in scope, so
+// inner parameters are defaults. Within a rule, $V is $V[@0]; variables on one
+// iterator are walked in parallel (equal list lengths required), different
+// iterators form a cartesian product in which @0 varies fastest and the other
+// iterators follow in the order their first access appears in the rule's
+// attributes; $V[N] picks one element; a value tuple already seen earlier on
+// the same iterator is skipped.
+//
+// Ordering, as libvirt's ebiptables driver: rules of root-chain filters
+// first, then by written priority (stable); then rules of other chains below
+// their chain's priority are raised to it. IP-layer rules form g.IP in that
+// order. Ethernet-layer rules go to the root chain or to their chain's
+// sub-chain (one per chain name, created only when it has Ethernet rules,
+// priority of the filter holding its last rule). Jumps to sub-chains, ordered
+// by priority then name, are placed in the root chain before the first rule
+// whose effective priority is ≥ the chain's; the rest go at the end.
 func Compile(r Resolver, b *Binding, opts CompileOptions) (*ir.Graph, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w: no binding", ErrInvalidBinding)
