@@ -215,13 +215,31 @@ func (p *docParser) param(n *xnode) (Param, bool) {
 	p.leaf(n)
 	name, okName := p.required(n, "name")
 	value, okValue := p.required(n, "value")
-	if okName && !ValidVarName(name.value) {
-		p.failAttr(n, name, fmt.Errorf("variable name %q: must be letters, digits and _", truncate(name.value)))
-		okName = false
+	if okName {
+		if err := checkParamName(name.value); err != nil {
+			p.failAttr(n, name, err)
+			okName = false
+		}
 	}
-	if okValue && !ValidVarValue(value.value) {
-		p.failAttr(n, value, fmt.Errorf("variable value %q: must be letters, digits and _ . :", truncate(value.value)))
-		okValue = false
+	if okValue {
+		if err := checkParamValue(value.value); err != nil {
+			p.failAttr(n, value, err)
+			okValue = false
+		}
 	}
 	return Param{Name: name.value, Value: value.value}, okName && okValue
+}
+
+func checkParamName(s string) error {
+	if !ValidVarName(s) {
+		return fmt.Errorf("variable name %q: must be letters, digits and _", truncate(s))
+	}
+	return nil
+}
+
+func checkParamValue(s string) error {
+	if !ValidVarValue(s) {
+		return fmt.Errorf("variable value %q: must be letters, digits and _ . :", truncate(s))
+	}
+	return nil
 }

@@ -61,7 +61,9 @@ func (p *docParser) rule(n *xnode) *Rule {
 			attrs = p.protocolElement(c, proto, attrs)
 		}
 	}
-	p.checkRuleAttrs(r.Protocol, attrs)
+	for _, prob := range checkRuleAttrs(r.Protocol, attrs) {
+		p.failAttr(prob.at.elem, prob.at.src, prob.err)
+	}
 	r.Attrs = canonicalAttrs(r.Protocol, attrs)
 	return r
 }
@@ -188,12 +190,19 @@ func baseOf(proto ir.Protocol, a AttrSpec) (AttrSpec, bool) {
 	return AttrSpec{}, false
 }
 
+// attrProblem is a cross-attribute error found by checkRuleAttrs.
+type attrProblem struct {
+	at  *parsedAttr
+	err error
+}
+
 // checkRuleAttrs applies the rules that span attributes: a mask, range end
-// or ipsetflags needs its base attribute and shares its negation (libvirt
+// or ipsetflags needs its base attribute and takes over its negation (libvirt
 // accepts a lone mask or range end and ignores it, and drops a lone
 // ipsetflags); ports on ip/ipv6 need a port protocol; ICMPv6 type and code
 // on ipv6 need protocol icmpv6.
-func (p *docParser) checkRuleAttrs(proto ir.Protocol, attrs []parsedAttr) {
+func checkRuleAttrs(proto ir.Protocol, attrs []parsedAttr) []attrProblem {
+	var probs []attrProblem
 	for i := range attrs {
 		a := &attrs[i]
 		base, ok := baseOf(proto, a.spec)
@@ -202,27 +211,29 @@ func (p *docParser) checkRuleAttrs(proto ir.Protocol, attrs []parsedAttr) {
 		}
 		b := findAttr(attrs, base.Name)
 		if b == nil {
-			p.failAttr(a.elem, a.src, fmt.Errorf("%s needs %s", a.Name, base.Name))
+			probs = append(probs, attrProblem{a, fmt.Errorf("%s needs %s", a.Name, base.Name)})
 			continue
 		}
 		a.Negate = b.Negate
 	}
 	if proto != ir.ProtoIP && proto != ir.ProtoIPv6 {
-		return
+		return probs
 	}
 	protoAttr := findAttr(attrs, "protocol")
-	for _, a := range attrs {
+	for i := range attrs {
+		a := &attrs[i]
+		var err error
 		switch a.spec.Field {
 		case ir.FieldSrcPort, ir.FieldDstPort:
-			if err := needProtocol(protoAttr, a.Name, "tcp, udp, dccp (33) or sctp", 6, 17, 33, 132); err != nil {
-				p.failAttr(a.elem, a.src, err)
-			}
+			err = needProtocol(protoAttr, a.Name, "tcp, udp, dccp (33) or sctp", 6, 17, 33, 132)
 		case ir.FieldICMPType, ir.FieldICMPCode:
-			if err := needProtocol(protoAttr, a.Name, "icmpv6", 58); err != nil {
-				p.failAttr(a.elem, a.src, err)
-			}
+			err = needProtocol(protoAttr, a.Name, "icmpv6", 58)
+		}
+		if err != nil {
+			probs = append(probs, attrProblem{a, err})
 		}
 	}
+	return probs
 }
 
 // needProtocol checks that the protocol attribute is one of nums (or a
