@@ -30,8 +30,8 @@ const (
 //
 // Where libvirt is lax, ParseLiteral is strict: numbers are decimal or 0x hex
 // (no bare hex, signs or spaces); booleans must be true/1/yes or false/0/no;
-// comments longer than MaxCommentLen bytes or holding control characters are
-// rejected rather than cut; TCP flags must be a subset of their mask.
+// comments longer than MaxCommentLen bytes are rejected rather than cut, and
+// so are empty ones and those holding control characters; TCP flags must be a subset of their mask.
 // Errors are *LiteralError.
 func ParseLiteral(k Kind, text string) (Literal, error) {
 	bad := func(reason string) (Literal, error) {
@@ -288,6 +288,9 @@ func parseBool(text string) (bool, string) {
 func checkComment(text string) string {
 	if len(text) > MaxCommentLen {
 		return "longer than " + strconv.Itoa(MaxCommentLen) + " bytes"
+	}
+	if text == "" {
+		return "must not be empty"
 	}
 	if !utf8.ValidString(text) {
 		return "not valid UTF-8"
