@@ -3,6 +3,8 @@ package nwfilter
 import (
 	"fmt"
 	"io"
+	"math"
+	"sort"
 	"strconv"
 )
 
@@ -93,9 +95,26 @@ func (p *Parser) parse(data []byte, file, want string) (Document, error) {
 		}
 	}
 	if len(dp.errs) > 0 {
+		dp.sortErrors()
 		return Document{}, dp.errs
 	}
 	return doc, nil
+}
+
+// sortErrors puts the problems in document order; those without a position
+// go last.
+func (p *docParser) sortErrors() {
+	key := func(e *ParseError) (int, int) {
+		if e.Line == 0 {
+			return math.MaxInt, 0
+		}
+		return e.Line, e.Col
+	}
+	sort.SliceStable(p.errs, func(i, j int) bool {
+		li, ci := key(p.errs[i])
+		lj, cj := key(p.errs[j])
+		return li < lj || li == lj && ci < cj
+	})
 }
 
 // pos returns the position of byte offset off.
