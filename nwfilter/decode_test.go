@@ -94,21 +94,21 @@ func TestMergeSameProtocolElements(t *testing.T) {
 
 func TestRuleProtocolErrors(t *testing.T) {
 	for name, c := range map[string]struct{ elems, want string }{
-		"two kinds":        {`<tcp/><udp/>`, `filter/rule[1]/udp: a rule takes one kind of protocol element; <udp> follows <tcp>`},
-		"attr twice":       {`<tcp dstportstart='1'/><tcp dstportstart='2'/>`, `filter/rule[1]/tcp[2]/@dstportstart: attribute "dstportstart" is given twice in this rule`},
-		"bad match":        {`<tcp match='maybe' dscp='1'/>`, `filter/rule[1]/tcp/@match: match "maybe": must be yes or no`},
-		"empty negation":   {`<tcp match='no'/>`, `filter/rule[1]/tcp: match='no' negates the attributes of <tcp>, not the protocol; this element has none`},
+		"two kinds":         {`<tcp/><udp/>`, `filter/rule[1]/udp: a rule takes one kind of protocol element; <udp> follows <tcp>`},
+		"attr twice":        {`<tcp dstportstart='1'/><tcp dstportstart='2'/>`, `filter/rule[1]/tcp[2]/@dstportstart: attribute "dstportstart" is given twice in this rule`},
+		"bad match":         {`<tcp match='maybe' dscp='1'/>`, `filter/rule[1]/tcp/@match: match "maybe": must be yes or no`},
+		"empty negation":    {`<tcp match='no'/>`, `filter/rule[1]/tcp: match='no' negates the attributes of <tcp>, not the protocol; this element has none`},
 		"end without start": {`<tcp dstportend='22'/>`, `filter/rule[1]/tcp/@dstportend: dstportend needs dstportstart`},
 		"mask without addr": {`<ip srcipmask='24'/>`, `filter/rule[1]/ip/@srcipmask: srcipmask needs srcipaddr`},
 		"ipto without from": {`<udp srcipto='1.2.3.4'/>`, `filter/rule[1]/udp/@srcipto: srcipto needs srcipfrom`},
-		"stp hi alone":     {`<stp root-cost-hi='5'/>`, `filter/rule[1]/stp/@root-cost-hi: root-cost-hi needs root-cost`},
-		"flags w/o ipset":  {`<tcp ipsetflags='src'/>`, `filter/rule[1]/tcp/@ipsetflags: ipsetflags needs ipset`},
-		"ip port no proto": {`<ip dstportstart='22'/>`, `filter/rule[1]/ip/@dstportstart: dstportstart needs protocol tcp, udp, dccp (33) or sctp`},
-		"ip port icmp":     {`<ip protocol='icmp' srcportstart='22'/>`, `filter/rule[1]/ip/@srcportstart: srcportstart needs protocol tcp, udp, dccp (33) or sctp, not icmp`},
-		"ipv6 type on tcp": {`<ipv6 protocol='tcp' type='1'/>`, `filter/rule[1]/ipv6/@type: type needs protocol icmpv6, not tcp`},
-		"text in element":  {`<tcp>x</tcp>`, `filter/rule[1]/tcp: <tcp> takes no text`},
-		"child in element": {`<tcp><udp/></tcp>`, `filter/rule[1]/tcp/udp: unknown element <udp> inside <tcp>`},
-		"none element":     {`<none/>`, `filter/rule[1]/none: unknown element <none> inside <rule>`},
+		"stp hi alone":      {`<stp root-cost-hi='5'/>`, `filter/rule[1]/stp/@root-cost-hi: root-cost-hi needs root-cost`},
+		"flags w/o ipset":   {`<tcp ipsetflags='src'/>`, `filter/rule[1]/tcp/@ipsetflags: ipsetflags needs ipset`},
+		"ip port no proto":  {`<ip dstportstart='22'/>`, `filter/rule[1]/ip/@dstportstart: dstportstart needs protocol tcp, udp, dccp (33) or sctp`},
+		"ip port icmp":      {`<ip protocol='icmp' srcportstart='22'/>`, `filter/rule[1]/ip/@srcportstart: srcportstart needs protocol tcp, udp, dccp (33) or sctp, not icmp`},
+		"ipv6 type on tcp":  {`<ipv6 protocol='tcp' type='1'/>`, `filter/rule[1]/ipv6/@type: type needs protocol icmpv6, not tcp`},
+		"text in element":   {`<tcp>x</tcp>`, `filter/rule[1]/tcp: <tcp> takes no text`},
+		"child in element":  {`<tcp><udp/></tcp>`, `filter/rule[1]/tcp/udp: unknown element <udp> inside <tcp>`},
+		"none element":      {`<none/>`, `filter/rule[1]/none: unknown element <none> inside <rule>`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			errs := parseErrs(t, string(ruleDoc(c.elems)))
