@@ -7,9 +7,6 @@ import (
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
-// MaxPortDevLen is the longest interface name the kernel accepts (IFNAMSIZ-1).
-const MaxPortDevLen = 15
-
 // IP learning modes, the values of CTRL_IP_LEARNING.
 const (
 	IPLearningAny  = "any"
@@ -17,33 +14,16 @@ const (
 	IPLearningNone = "none"
 )
 
-// ValidatePortDev checks an interface name the way the kernel does (1–15
-// bytes, no '/', no whitespace, not "." or "..") and, because names end up in
-// firewall scripts and chain names, also refuses ':' and anything outside
-// printable ASCII. Backends and the CLI share it.
-func ValidatePortDev(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("interface name is empty")
-	case len(name) > MaxPortDevLen:
-		return fmt.Errorf("interface name %q is longer than %d bytes", name, MaxPortDevLen)
-	case name == "." || name == "..":
-		return fmt.Errorf("interface name %q is not allowed", name)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || c == '/' || c == ':' {
-			return fmt.Errorf("interface name %q: byte %q is not allowed (printable ASCII except '/' and ':' only)", name, c)
-		}
-	}
-	return nil
-}
+// ValidatePortDev checks the name of a binding's port (or link) device. It
+// applies ValidateIfName's rules: 1–15 bytes of printable ASCII without '/',
+// ':' or white space, not "." or "..". Backends and the CLI share it.
+func ValidatePortDev(name string) error { return ValidateIfName(name) }
 
 // Validate checks a binding before it is compiled: the port device (and link
 // device, if any) must be valid interface names, the MAC must be set, the
-// filter must be named, every parameter must have a valid variable name and
-// value, and CTRL_IP_LEARNING, if given, must be any, dhcp or none
-// (case-insensitive). Errors wrap ErrInvalidBinding.
+// filter name must be valid (ValidateFilterName), every parameter must have a
+// valid variable name and value, and CTRL_IP_LEARNING, if given, must be any,
+// dhcp or none (case-insensitive). Errors wrap ErrInvalidBinding.
 func (b *Binding) Validate() error {
 	if err := ValidatePortDev(b.PortDev); err != nil {
 		return fmt.Errorf("%w: portdev: %w", ErrInvalidBinding, err)
@@ -56,8 +36,8 @@ func (b *Binding) Validate() error {
 	if b.MAC == (ir.MAC{}) {
 		return fmt.Errorf("%w: mac address is missing", ErrInvalidBinding)
 	}
-	if b.FilterRef.Filter == "" {
-		return fmt.Errorf("%w: filterref names no filter", ErrInvalidBinding)
+	if err := ValidateFilterName(b.FilterRef.Filter); err != nil {
+		return fmt.Errorf("%w: filterref: %w", ErrInvalidBinding, err)
 	}
 	for i, p := range b.FilterRef.Params {
 		if !ValidVarName(p.Name) {
