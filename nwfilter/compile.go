@@ -206,7 +206,12 @@ func planAll(insts []*ruleInst, limit int) error {
 func (inst *ruleInst) expand() ([]*ir.Rule, error) {
 	attrs := inst.rule.Attrs
 	lits := make([]Literal, len(attrs))
-	cache := make([]map[int]Literal, len(attrs))
+	// Parsed values are cached per attribute and list position when the
+	// rule has several combinations, which reuse them.
+	var cache []map[int]Literal
+	if inst.plan.count() > 1 {
+		cache = make([]map[int]Literal, len(attrs))
+	}
 	var out []*ir.Rule
 	err := inst.plan.each(func(cur []int) error {
 		for i, s := range inst.plan.slots {
@@ -215,17 +220,23 @@ func (inst *ruleInst) expand() ([]*ir.Rule, error) {
 				continue
 			}
 			pos := inst.plan.position(s, cur)
-			lit, ok := cache[i][pos]
+			var lit Literal
+			ok := false
+			if cache != nil {
+				lit, ok = cache[i][pos]
+			}
 			if !ok {
 				text := inst.vars[s.name][pos]
 				var err error
 				if lit, err = ParseLiteral(inst.specs[i].Kind, text); err != nil {
 					return inst.errorAt(i, text, err)
 				}
-				if cache[i] == nil {
-					cache[i] = map[int]Literal{}
+				if cache != nil {
+					if cache[i] == nil {
+						cache[i] = map[int]Literal{}
+					}
+					cache[i][pos] = lit
 				}
-				cache[i][pos] = lit
 			}
 			lits[i] = lit
 		}
