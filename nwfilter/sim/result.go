@@ -1,0 +1,181 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+// Verdict is what happens to a packet in the end.
+type Verdict uint8
+
+// Verdicts.
+const (
+	Accept Verdict = iota
+	Drop
+	// Reject drops the packet and answers with an error; only the IP layer
+	// rejects (ebtables renders reject as drop).
+	Reject
+)
+
+var verdictNames = [...]string{Accept: "accept", Drop: "drop", Reject: "reject"}
+
+// String returns "accept", "drop" or "reject".
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("verdict(%d)", v)
+}
+
+// StepKind says what a Step records.
+type StepKind uint8
+
+// Step kinds.
+const (
+	// StepRule is one rule evaluated in a chain.
+	StepRule StepKind = iota
+	// StepJump is a root-chain entry jumping into a sub-chain.
+	StepJump
+	// StepEnd is reaching the end of a chain without a verdict.
+	StepEnd
+	// StepNote only carries notes (e.g. why a layer was not reached).
+	StepNote
+)
+
+// Outcome is what one step did to the packet's walk.
+type Outcome uint8
+
+// Outcomes.
+const (
+	// OutcomeNext: no match (or no rule instance in this chain); go on.
+	OutcomeNext Outcome = iota
+	// OutcomeContinue: a continue rule matched; go on.
+	OutcomeContinue
+	// OutcomeEnter: a jump was taken.
+	OutcomeEnter
+	// OutcomeReturn: back to the calling chain.
+	OutcomeReturn
+	OutcomeAccept
+	OutcomeDrop
+	OutcomeReject
+)
+
+var outcomeNames = [...]string{
+	OutcomeNext: "next", OutcomeContinue: "continue", OutcomeEnter: "enter",
+	OutcomeReturn: "return", OutcomeAccept: "accept", OutcomeDrop: "drop", OutcomeReject: "reject",
+}
+
+// String returns the outcome's name, e.g. "return".
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", o)
+}
+
+// Step is one line of a trace.
+type Step struct {
+	Kind  StepKind
+	Layer ir.Layer
+	// Chain is the kernel chain name as libvirt names it, e.g.
+	// "libvirt-I-vnet0", "I-vnet0-arp-mac", "FI-vnet0".
+	Chain string
+	// Depth is 0 in a root chain and 1 in a sub-chain.
+	Depth int
+	// Rule is the rule evaluated (StepRule).
+	Rule *ir.Rule
+	// Jump is the sub-chain a jump leads to (StepJump).
+	Jump *ir.Chain
+	// Swapped is set when the rule is evaluated with source and destination
+	// swapped (inout rules in the I chain; IP-layer instances per Install).
+	Swapped bool
+	// Install says how an IP-layer rule is installed in Chain; nil in the
+	// Ethernet layer.
+	Install *Install
+	// Matched is set when the rule or jump guard matched.
+	Matched bool
+	// Mismatch names the first condition that failed: "protocol", a field
+	// name such as "srcip", "state", "ctdir", "connlimit", "guard", or
+	// "absent" when the rule has no instance in this chain.
+	Mismatch string
+	Outcome  Outcome
+	// Notes explain modelling details: live counts, set lookups, quirks.
+	Notes []string
+}
+
+// Result is a verdict with the trace that led to it.
+type Result struct {
+	Verdict Verdict
+	Trace   []Step
+}
+
+// String renders the result for people: the first line is exactly
+// "verdict: accept|drop|reject", then one line per step, indented by chain
+// depth, each note on its own line below its step.
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
+	for i := range r.Trace {
+		writeStep(&b, &r.Trace[i])
+	}
+	return b.String()
+}
+
+func writeStep(b *strings.Builder, s *Step) {
+	indent := strings.Repeat("  ", s.Depth)
+	if s.Kind != StepNote {
+		fmt.Fprintf(b, "%s%s: %s\n", indent, s.Chain, s.describe())
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(b, "%s  note: %s\n", indent, n)
+	}
+}
+
+func (s *Step) describe() string {
+	var what string
+	switch s.Kind {
+	case StepJump:
+		what = "jump " + jumpLabel(s.Jump)
+	case StepEnd:
+		what = "end of chain"
+	default:
+		what = ruleLabel(s.Rule)
+		if s.Install != nil {
+			what += " [" + s.Install.String() + "]"
+		} else if s.Swapped {
+			what += " [swapped]"
+		}
+	}
+	switch {
+	case s.Kind == StepEnd:
+		return what + " -> " + s.Outcome.String()
+	case s.Mismatch == "absent":
+		return what + " -> not installed"
+	case !s.Matched:
+		return what + " -> no match (" + s.Mismatch + ")"
+	}
+	return what + " -> " + s.Outcome.String()
+}
+
+// jumpLabel names a sub-chain and the frames its jump is guarded by.
+func jumpLabel(c *ir.Chain) string {
+	if t, ok := c.Kind.EtherType(); ok {
+		return fmt.Sprintf("%s (ether type 0x%04x)", c.Name, t)
+	}
+	if c.Kind == ir.ChainSTP {
+		return fmt.Sprintf("%s (destination %s)", c.Name, ir.STPMAC)
+	}
+	return c.Name + " (every frame)"
+}
+
+// ruleLabel names a rule by its origin and describes it.
+func ruleLabel(r *ir.Rule) string {
+	o := r.Origin
+	label := fmt.Sprintf("%s[%d]", o.Filter, o.Index)
+	if o.Instance > 0 {
+		label += fmt.Sprintf("/%d", o.Instance)
+	}
+	return label + " " + formatRule(r)
+}
