@@ -158,9 +158,14 @@ func matchICMP(r *ir.Rule, m *ir.Match, p *Packet) (bool, string) {
 // matchIPSet looks the packet's address up in the set; only the first
 // dimension counts, as for a one-dimensional hash:ip/hash:net set.
 func matchIPSet(m *ir.Match, p *Packet) (bool, string) {
-	addr, dir := p.Src, "source"
-	if len(m.IPSet.Dirs) > 0 && m.IPSet.Dirs[0] == ir.SetDst {
-		addr, dir = p.Dst, "destination"
+	dst := len(m.IPSet.Dirs) > 0 && m.IPSet.Dirs[0] == ir.SetDst
+	addr := p.Src
+	if dst {
+		addr = p.Dst
+	}
+	dir := "source"
+	if dst != p.isSwapped { // name the address as it is in the real packet
+		dir = "destination"
 	}
 	members, known := p.SetMembers[m.IPSet.Name]
 	member := slices.ContainsFunc(members, func(pr netip.Prefix) bool { return pr.Contains(addr) })

@@ -93,6 +93,9 @@ type Packet struct {
 	// SetMembers gives the members of named ipsets: a set match looks up the
 	// packet's address in this list. A set not named here is empty.
 	SetMembers map[string][]netip.Prefix
+
+	// isSwapped marks the swapped view of a packet (see swapped).
+	isSwapped bool
 }
 
 // ARPHeader holds ARP/RARP fields; the protocol addresses are Packet.Src and
@@ -178,5 +181,6 @@ func (p Packet) swapped() Packet {
 	p.Src, p.Dst = p.Dst, p.Src
 	p.SrcPort, p.DstPort = p.DstPort, p.SrcPort
 	p.ARP.SenderMAC, p.ARP.TargetMAC = p.ARP.TargetMAC, p.ARP.SenderMAC
+	p.isSwapped = !p.isSwapped
 	return p
 }
