@@ -58,7 +58,7 @@ func (w *walker) jump(c *ir.Chain, root string) bool {
 	}
 	s := Step{Kind: StepJump, Layer: ir.LayerEthernet, Chain: root, Jump: c, Matched: ok, Outcome: OutcomeEnter}
 	if !ok {
-		s.Mismatch, s.Outcome = "guard", OutcomeNext
+		s.Mismatch, s.Outcome = MismatchGuard, OutcomeNext
 	}
 	w.trace = append(w.trace, s)
 	return ok
@@ -94,7 +94,7 @@ func (w *walker) ethRule(r *ir.Rule, chain string, depth int) Outcome {
 	}
 	s := Step{Kind: StepRule, Layer: ir.LayerEthernet, Chain: chain, Depth: depth, Rule: r, Swapped: swapped}
 	if !w.ethProtocol(r.Protocol) {
-		s.Mismatch = "protocol"
+		s.Mismatch = MismatchProtocol
 	} else {
 		s.Mismatch, s.Notes = matchFields(r, view, func(ir.Field) bool { return false })
 	}

@@ -41,13 +41,10 @@ func Example() {
 	}
 	// Output:
 	// verdict: accept
-	// libvirt-I-vnet0: end of chain -> accept
-	//   note: no Ethernet-layer rules: the frame passes
-	// FI-vnet0: ssh-only[0] accept in tcp dstport=22 [swapped, state ESTABLISHED, ctdir reply, -j RETURN] -> return
-	//   note: RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
+	// libvirt-I-vnet0: end of chain -> accept # no Ethernet-layer rules: the frame passes
+	// FI-vnet0: ssh-only[0] accept in tcp dstport=22 [swapped, state ESTABLISHED, ctdir reply, -j RETURN] -> return # RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
 	// verdict: drop
-	// libvirt-I-vnet0: end of chain -> accept
-	//   note: no Ethernet-layer rules: the frame passes
+	// libvirt-I-vnet0: end of chain -> accept # no Ethernet-layer rules: the frame passes
 	// FI-vnet0: ssh-only[0] accept in tcp dstport=22 [swapped, state ESTABLISHED, ctdir reply, -j RETURN] -> no match (state)
 	// FI-vnet0: ssh-only[1] drop inout all [swapped, -j DROP] -> drop
 }

@@ -61,7 +61,7 @@ func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcom
 	s := Step{Kind: StepRule, Layer: fam, Chain: name, Rule: r}
 	in, absent := Placement(r, c)
 	if absent != "" {
-		s.Mismatch, s.Notes = "absent", []string{absent}
+		s.Mismatch, s.Notes = MismatchAbsent, []string{absent}
 		w.trace = append(w.trace, s)
 		return OutcomeNext
 	}
@@ -86,7 +86,7 @@ func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcom
 // IP-layer instance in that order.
 func (w *walker) matchIPInstance(r *ir.Rule, in *Install, p *Packet) (string, []string) {
 	if proto, ok := r.Protocol.IPProto(); ok && proto != p.Proto {
-		return "protocol", nil
+		return MismatchProtocol, nil
 	}
 	var notes []string
 	if hasField(r, ir.FieldSrcMAC) && !in.SrcMAC {
@@ -98,16 +98,16 @@ func (w *walker) matchIPInstance(r *ir.Rule, in *Install, p *Packet) (string, []
 		return failed, notes
 	}
 	if in.State != 0 && (p.State&in.State != 0) == in.StateNegate {
-		return "state", notes
+		return MismatchState, notes
 	}
 	if in.HasCtDir && (p.State == ir.StateInvalid || p.CtDir != in.CtDir) {
-		return "ctdir", notes
+		return MismatchCtDir, notes
 	}
 	if in.Connlimit {
 		over, note := connlimitOver(r, p)
 		notes = append(notes, note)
 		if over == r.ConnlimitNegate {
-			return "connlimit", notes
+			return MismatchConnlimit, notes
 		}
 	}
 	return "", notes

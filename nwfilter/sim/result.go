@@ -96,14 +96,29 @@ type Step struct {
 	Install *Install
 	// Matched is set when the rule or jump guard matched.
 	Matched bool
-	// Mismatch names the first condition that failed: "protocol", a field
-	// name such as "srcip", "state", "ctdir", "connlimit", "guard", or
-	// "absent" when the rule has no instance in this chain.
+	// Mismatch names the first condition that failed: one of the Mismatch
+	// constants or a field name such as "srcip" (ir.Field.String).
 	Mismatch string
 	Outcome  Outcome
 	// Notes explain modelling details: live counts, set lookups, quirks.
 	Notes []string
 }
+
+// Mismatch values besides field names.
+const (
+	// MismatchProtocol: the frame or packet is not of the rule's protocol.
+	MismatchProtocol = "protocol"
+	// MismatchGuard: a jump's guard (ether type, STP destination) failed.
+	MismatchGuard = "guard"
+	// MismatchAbsent: libvirt installs no instance of the rule in this
+	// chain (the step's notes say why).
+	MismatchAbsent = "absent"
+	// MismatchState, MismatchCtDir and MismatchConnlimit: the conntrack
+	// state, conntrack direction or connlimit match failed.
+	MismatchState     = "state"
+	MismatchCtDir     = "ctdir"
+	MismatchConnlimit = "connlimit"
+)
 
 // Result is a verdict with the trace that led to it.
 type Result struct {
@@ -113,24 +128,32 @@ type Result struct {
 
 // String renders the result for people: the first line is exactly
 // "verdict: accept|drop|reject", then one line per step, indented by chain
-// depth, each note on its own line below its step.
+// depth, with the step's notes after " # ".
 func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
 	for i := range r.Trace {
-		writeStep(&b, &r.Trace[i])
+		b.WriteString(r.Trace[i].String())
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
 
-func writeStep(b *strings.Builder, s *Step) {
-	indent := strings.Repeat("  ", s.Depth)
+// String renders the step on one line, e.g. "  I-vnet0-mac: t[1] drop out
+// mac -> drop".
+func (s Step) String() string {
+	var b strings.Builder
+	b.WriteString(strings.Repeat("  ", s.Depth))
 	if s.Kind != StepNote {
-		fmt.Fprintf(b, "%s%s: %s\n", indent, s.Chain, s.describe())
+		b.WriteString(s.Chain + ": " + s.describe())
 	}
-	for _, n := range s.Notes {
-		fmt.Fprintf(b, "%s  note: %s\n", indent, n)
+	if len(s.Notes) > 0 {
+		if s.Kind != StepNote {
+			b.WriteByte(' ')
+		}
+		b.WriteString("# " + strings.Join(s.Notes, "; "))
 	}
+	return b.String()
 }
 
 func (s *Step) describe() string {
@@ -151,7 +174,7 @@ func (s *Step) describe() string {
 	switch {
 	case s.Kind == StepEnd:
 		return what + " -> " + s.Outcome.String()
-	case s.Mismatch == "absent":
+	case s.Mismatch == MismatchAbsent:
 		return what + " -> not installed"
 	case !s.Matched:
 		return what + " -> no match (" + s.Mismatch + ")"

@@ -79,11 +79,6 @@ type walker struct {
 	trace   []Step
 }
 
-func (w *walker) add(s Step) *Step {
-	w.trace = append(w.trace, s)
-	return &w.trace[len(w.trace)-1]
-}
-
 // dev is the port device used in chain names.
 func (w *walker) dev() string {
 	if w.g.Binding.PortDev == "" {
