@@ -255,6 +255,8 @@ func TestSimulateRejectsBadInput(t *testing.T) {
 		ethGraph(jump(sub)),
 		ethGraph(entry(s.rule(ir.ProtoTCP, ir.DirOut, ir.ActionDrop))),
 		ethGraph(jump(&ir.Chain{Name: "root"})),
+		ethGraph(jump(&ir.Chain{Name: "unlisted", Kind: ir.ChainMAC, Entries: []ir.Entry{{}}})),
+		{Ethernet: []*ir.Chain{nil}},
 		ipGraph(s.rule(ir.ProtoARP, ir.DirOut, ir.ActionDrop)),
 		ipGraph(nil),
 	} {

@@ -49,17 +49,22 @@ func checkGraph(g *ir.Graph) error {
 	if g == nil {
 		return fmt.Errorf("%w: nil graph", ErrInvalidGraph)
 	}
-	for i, c := range g.Ethernet {
-		for j, e := range c.Entries {
-			switch {
-			case (e.Rule == nil) == (e.Jump == nil):
-				return fmt.Errorf("%w: chain %s entry %d must hold exactly one of a rule and a jump", ErrInvalidGraph, c.Name, j)
-			case e.Jump != nil && i != 0:
-				return fmt.Errorf("%w: chain %s entry %d: only the root chain may jump", ErrInvalidGraph, c.Name, j)
-			case e.Jump != nil && e.Jump.Kind == ir.ChainRoot:
-				return fmt.Errorf("%w: chain %s entry %d jumps to a root chain", ErrInvalidGraph, c.Name, j)
-			case e.Rule != nil && e.Rule.Protocol.Layer() != ir.LayerEthernet:
-				return fmt.Errorf("%w: chain %s entry %d holds %s rule", ErrInvalidGraph, c.Name, j, e.Rule.Protocol)
+	if len(g.Ethernet) > 0 {
+		root := g.Ethernet[0]
+		if root == nil {
+			return fmt.Errorf("%w: nil root chain", ErrInvalidGraph)
+		}
+		for j, e := range root.Entries {
+			if err := checkEntry(root, j, e, true); err != nil {
+				return err
+			}
+			if e.Jump == nil {
+				continue
+			}
+			for k, se := range e.Jump.Entries {
+				if err := checkEntry(e.Jump, k, se, false); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -67,6 +72,21 @@ func checkGraph(g *ir.Graph) error {
 		if r == nil || r.Protocol.Layer() == ir.LayerEthernet {
 			return fmt.Errorf("%w: IP-layer rule %d is not an IP-layer rule", ErrInvalidGraph, i)
 		}
+	}
+	return nil
+}
+
+// checkEntry checks entry j of chain c; only the root chain may jump.
+func checkEntry(c *ir.Chain, j int, e ir.Entry, root bool) error {
+	switch {
+	case (e.Rule == nil) == (e.Jump == nil):
+		return fmt.Errorf("%w: chain %s entry %d must hold exactly one of a rule and a jump", ErrInvalidGraph, c.Name, j)
+	case e.Jump != nil && !root:
+		return fmt.Errorf("%w: chain %s entry %d: only the root chain may jump", ErrInvalidGraph, c.Name, j)
+	case e.Jump != nil && e.Jump.Kind == ir.ChainRoot:
+		return fmt.Errorf("%w: chain %s entry %d jumps to a root chain", ErrInvalidGraph, c.Name, j)
+	case e.Rule != nil && e.Rule.Protocol.Layer() != ir.LayerEthernet:
+		return fmt.Errorf("%w: chain %s entry %d holds %s rule", ErrInvalidGraph, c.Name, j, e.Rule.Protocol)
 	}
 	return nil
 }
