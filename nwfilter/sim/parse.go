@@ -2,12 +2,11 @@ package sim
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/gonwfilter/gonwfilter/nwfilter"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -58,28 +57,32 @@ var keyKinds = map[string][]frameKind{
 }
 
 // ParsePacket parses a packet description: space-separated key=value pairs.
-// b supplies the VM's MAC address. Keys:
+// Values are written as in the filter language (numbers decimal or 0x hex,
+// names case-insensitive, see nwfilter.ParseLiteral). b supplies the VM's MAC
+// address. Keys:
 //
 //	dir        in|out (required; in = towards the VM)
-//	eth        ipv4|ipv6|arp|rarp|vlan|stp or a number (0x… or decimal);
-//	           default from the family of src/dst
+//	eth        stp, an ether type name (ipv4, ipv6, arp, rarp, vlan) or a
+//	           number 0–65535 (below 0x600: an 802.3 length); default from
+//	           the family of src/dst
 //	smac dmac  Ethernet addresses; default: the binding's MAC on the VM
 //	           side, FarMAC on the other (stp: dmac 01:80:c2:00:00:00)
 //	vlan       VLAN id 0–4095: the frame is 802.1Q-tagged and eth names
-//	           the encapsulated type (eth=vlan alone: tagged, VLAN 0)
+//	           the encapsulated type (eth=vlan alone: tagged, VLAN 0,
+//	           payload type from src/dst)
 //	src dst    IP addresses (required for IP and ARP frames); for ARP and
 //	           RARP the sender and target protocol addresses
-//	proto      tcp|udp|udplite|sctp|dccp|icmp|icmpv6|igmp|esp|ah or 0–255
-//	           (required for IP packets)
+//	proto      IP protocol name (tcp, udp, udplite, sctp, icmp, icmpv6,
+//	           igmp, esp, ah) or number (required for IP packets)
 //	sport dport  ports (tcp, udp, udplite, sctp, dccp; default 0)
 //	type code  ICMP type and code (default: echo request, code 0)
-//	flags      TCP flags, comma list of SYN,ACK,FIN,RST,PSH,URG or NONE
-//	           (default SYN for state new, ACK otherwise)
-//	tcpopt     comma list of TCP option kinds present
+//	flags      TCP flags: comma list of SYN, ACK, FIN, RST, PSH, URG, or
+//	           ALL or NONE (default SYN for state new, ACK otherwise)
+//	tcpopt     comma list of the TCP option kinds present
 //	dscp       0–63 (default 0)
 //	state      new|established|related|invalid (default new)
 //	ctdir      original|reply (default original for new, else reply)
-//	tohost     0|1: a packet from the VM addressed to the host (default 0)
+//	tohost     boolean: a packet from the VM addressed to the host
 //	conncount  connections connlimit counts for the source (default unknown)
 //	ipset      comma list of set names that contain both src and dst
 //	arpop      ARP opcode name (Request, Reply, Request_Reverse, …) or
@@ -159,10 +162,6 @@ func (ps *packetParser) dir() error {
 	return nil
 }
 
-var etherNames = map[string]uint16{
-	"ipv4": EtherIPv4, "ipv6": EtherIPv6, "arp": EtherARP, "rarp": EtherRARP, "vlan": EtherVLAN, "stp": EtherBPDULength,
-}
-
 // frame sets the ether type, the VLAN tag and the IP/ARP addresses.
 func (ps *packetParser) frame() error {
 	p := &ps.p
@@ -193,32 +192,40 @@ func (ps *packetParser) frame() error {
 		}
 	}
 
-	v, given := ps.kv["eth"]
-	switch t, named := etherNames[v]; {
-	case !given:
+	if v, given := ps.kv["eth"]; !given {
 		if family == 0 {
 			return keyErr("eth", "required when neither src nor dst is given")
 		}
 		p.EtherType = family
-	case named:
-		p.EtherType = t
-	default:
-		n, err := parseUint(v, 16)
-		if err != nil {
-			return keyErr("eth", "%q is not an ether type name or a 16-bit number", v)
-		}
-		p.EtherType = uint16(n)
+	} else if err := ps.etherType(v); err != nil {
+		return err
 	}
 	if p.EtherType == EtherVLAN {
 		p.Tagged, p.EtherType = true, family
 	}
-	if v, ok := ps.kv["vlan"]; ok {
-		n, err := parseUint(v, 16)
-		if err != nil || n > 4095 {
-			return keyErr("vlan", "%q is not a VLAN id 0–4095", v)
-		}
-		p.Tagged, p.VLANID = true, uint16(n)
+	if _, ok := ps.kv["vlan"]; ok {
+		p.Tagged = true
 	}
+	return ps.number("vlan", nwfilter.KindVLANID, func(n uint32) { p.VLANID = uint16(n) })
+}
+
+// etherType parses eth: stp, a name or number of the filter language's ether
+// type kind, or a smaller number (an 802.3 length).
+func (ps *packetParser) etherType(v string) error {
+	if v == "stp" {
+		ps.p.EtherType = EtherBPDULength
+		return nil
+	}
+	l, err := nwfilter.ParseLiteral(nwfilter.KindEtherType, v)
+	if err != nil {
+		if n, err16 := nwfilter.ParseLiteral(nwfilter.KindUint16, v); err16 == nil {
+			l, err = n, nil
+		}
+	}
+	if err != nil {
+		return keyErr("eth", "%q is not stp, ipv4, ipv6, arp, rarp, vlan or a number 0–65535", v)
+	}
+	ps.p.EtherType = uint16(l.Num)
 	return nil
 }
 
@@ -280,44 +287,28 @@ func (ps *packetParser) macs() error {
 	return firstErr(ps.mac("smac", &p.SrcMAC), ps.mac("dmac", &p.DstMAC))
 }
 
+// literal parses key as a literal of kind k, if given.
+func (ps *packetParser) literal(key string, k nwfilter.Kind, set func(nwfilter.Literal)) error {
+	v, ok := ps.kv[key]
+	if !ok {
+		return nil
+	}
+	l, err := nwfilter.ParseLiteral(k, v)
+	if err != nil {
+		return &ParseError{Key: key, Err: err}
+	}
+	set(l)
+	return nil
+}
+
 // mac parses key into dst if given.
 func (ps *packetParser) mac(key string, dst *ir.MAC) error {
-	v, ok := ps.kv[key]
-	if !ok {
-		return nil
-	}
-	hw, err := net.ParseMAC(v)
-	if err != nil || len(hw) != len(dst) {
-		return keyErr(key, "%q is not a MAC address", v)
-	}
-	copy(dst[:], hw)
-	return nil
+	return ps.literal(key, nwfilter.KindMAC, func(l nwfilter.Literal) { *dst = l.MAC })
 }
 
-// parseUint parses a decimal or 0x-hexadecimal number of at most bits bits.
-func parseUint(v string, bits int) (uint64, error) {
-	base := 10
-	if h, ok := strings.CutPrefix(strings.ToLower(v), "0x"); ok {
-		v, base = h, 16
-	}
-	if v == "" || strings.ContainsAny(v, "+-_") {
-		return 0, strconv.ErrSyntax
-	}
-	return strconv.ParseUint(v, base, bits)
-}
-
-// number parses key as a number of at most bits bits, if given.
-func (ps *packetParser) number(key string, bits int, dst func(uint64)) error {
-	v, ok := ps.kv[key]
-	if !ok {
-		return nil
-	}
-	n, err := parseUint(v, bits)
-	if err != nil {
-		return keyErr(key, "%q is not a %d-bit number", v, bits)
-	}
-	dst(n)
-	return nil
+// number parses key as a number of kind k, if given.
+func (ps *packetParser) number(key string, k nwfilter.Kind, set func(uint32)) error {
+	return ps.literal(key, k, func(l nwfilter.Literal) { set(l.Num) })
 }
 
 // firstErr returns the first non-nil error.

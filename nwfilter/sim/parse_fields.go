@@ -4,21 +4,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gonwfilter/gonwfilter/nwfilter"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
-
-var ipProtoNames = map[string]uint8{
-	"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "dccp": 33, "esp": 50, "ah": 51, "icmpv6": 58,
-	"sctp": 132, "udplite": 136,
-}
-
-var stateNames = map[string]ir.ConnState{
-	"new": ir.StateNew, "established": ir.StateEstablished, "related": ir.StateRelated, "invalid": ir.StateInvalid,
-}
-
-var tcpFlagNames = map[string]ir.TCPFlag{
-	"SYN": ir.TCPSyn, "ACK": ir.TCPAck, "FIN": ir.TCPFin, "RST": ir.TCPRst, "PSH": ir.TCPPsh, "URG": ir.TCPUrg,
-}
 
 // ipFields parses the keys of IPv4/IPv6 packets.
 func (ps *packetParser) ipFields() error {
@@ -31,7 +19,7 @@ func (ps *packetParser) ipFields() error {
 		ok   bool
 		what string
 	}{
-		{[]string{"sport", "dport"}, p.hasPorts(), "tcp, udp, udplite, sctp and dccp"},
+		{[]string{"sport", "dport"}, p.hasPorts(), "tcp, udp, udplite, sctp and dccp (33)"},
 		{[]string{"type", "code"}, p.isICMP(), "icmp (IPv4) and icmpv6 (IPv6)"},
 		{[]string{"flags", "tcpopt"}, p.Proto == 6, "tcp"},
 	}
@@ -48,18 +36,18 @@ func (ps *packetParser) ipFields() error {
 			p.ICMPType = 128
 		}
 	}
-	err := firstErr(
-		ps.number("sport", 16, func(n uint64) { p.SrcPort = uint16(n) }),
-		ps.number("dport", 16, func(n uint64) { p.DstPort = uint16(n) }),
-		ps.number("type", 8, func(n uint64) { p.ICMPType = uint8(n) }),
-		ps.number("code", 8, func(n uint64) { p.ICMPCode = uint8(n) }),
-		ps.number("dscp", 6, func(n uint64) { p.DSCP = uint8(n) }),
-		ps.number("conncount", 32, func(n uint64) { p.ConnCount, p.HasConnCount = uint32(n), true }),
+	return firstErr(
+		ps.number("sport", nwfilter.KindUint16, func(n uint32) { p.SrcPort = uint16(n) }),
+		ps.number("dport", nwfilter.KindUint16, func(n uint32) { p.DstPort = uint16(n) }),
+		ps.number("type", nwfilter.KindUint8, func(n uint32) { p.ICMPType = uint8(n) }),
+		ps.number("code", nwfilter.KindUint8, func(n uint32) { p.ICMPCode = uint8(n) }),
+		ps.number("dscp", nwfilter.KindDSCP, func(n uint32) { p.DSCP = uint8(n) }),
+		ps.number("conncount", nwfilter.KindUint32, func(n uint32) { p.ConnCount, p.HasConnCount = n, true }),
+		ps.conntrack(),
+		ps.tcp(),
+		ps.toHost(),
+		ps.ipsets(),
 	)
-	if err != nil {
-		return err
-	}
-	return firstErr(ps.conntrack(), ps.tcp(), ps.toHost(), ps.ipsets())
 }
 
 func (ps *packetParser) proto() error {
@@ -68,34 +56,28 @@ func (ps *packetParser) proto() error {
 	if !ok {
 		return keyErr("proto", "required for IPv4/IPv6 packets")
 	}
-	n, named := ipProtoNames[v]
-	if !named {
-		u, err := parseUint(v, 8)
-		if err != nil {
-			return keyErr("proto", "%q is not a protocol name or a number 0–255", v)
-		}
-		n = uint8(u)
+	if err := ps.number("proto", nwfilter.KindIPProtocol, func(n uint32) { p.Proto = uint8(n) }); err != nil {
+		return err
 	}
-	v6 := p.EtherType == EtherIPv6
-	if (n == 1 && v6) || (n == 58 && !v6) {
+	if v6 := p.EtherType == EtherIPv6; (p.Proto == 1 && v6) || (p.Proto == 58 && !v6) {
 		return keyErr("proto", "%s does not fit ether type 0x%04x (IPv4 uses icmp, IPv6 icmpv6)", v, p.EtherType)
 	}
-	p.Proto = n
 	return nil
 }
 
 // conntrack parses state and ctdir.
 func (ps *packetParser) conntrack() error {
 	p := &ps.p
-	if v, ok := ps.kv["state"]; ok {
-		st, known := stateNames[v]
-		if !known {
-			return keyErr("state", "%q is not new, established, related or invalid", v)
-		}
-		p.State = st
+	err := ps.literal("state", nwfilter.KindState, func(l nwfilter.Literal) { p.State = l.State })
+	if err != nil {
+		return err
 	}
-	if p.State != ir.StateNew {
+	switch p.State {
+	case ir.StateNew:
+	case ir.StateEstablished, ir.StateRelated, ir.StateInvalid:
 		p.CtDir = CtReply
+	default:
+		return keyErr("state", "a packet is in exactly one state: new, established, related or invalid")
 	}
 	v, ok := ps.kv["ctdir"]
 	switch {
@@ -126,40 +108,33 @@ func (ps *packetParser) tcp() error {
 		p.TCPFlags = ir.TCPSyn
 	}
 	if v, ok := ps.kv["flags"]; ok {
-		p.TCPFlags = 0
-		if v != "NONE" {
-			for _, name := range strings.Split(v, ",") {
-				f, known := tcpFlagNames[strings.ToUpper(name)]
-				if !known {
-					return keyErr("flags", "%q is not a TCP flag (SYN, ACK, FIN, RST, PSH, URG) or NONE", name)
-				}
-				p.TCPFlags |= f
-			}
+		// The packet's flags are the set half of a filter-language flags value.
+		l, err := nwfilter.ParseLiteral(nwfilter.KindTCPFlags, "ALL/"+v)
+		if err != nil {
+			return keyErr("flags", "%q is not a comma list of SYN, ACK, FIN, RST, PSH, URG, or ALL or NONE", v)
 		}
+		p.TCPFlags = l.Flags.Set
 	}
-	if v, ok := ps.kv["tcpopt"]; ok {
-		for _, s := range strings.Split(v, ",") {
-			n, err := parseUint(s, 8)
-			if err != nil {
-				return keyErr("tcpopt", "%q is not a TCP option kind 0–255", s)
-			}
-			p.TCPOptions = append(p.TCPOptions, uint8(n))
+	v, ok := ps.kv["tcpopt"]
+	if !ok {
+		return nil
+	}
+	for _, s := range strings.Split(v, ",") {
+		l, err := nwfilter.ParseLiteral(nwfilter.KindUint8, s)
+		if err != nil {
+			return &ParseError{Key: "tcpopt", Err: err}
 		}
+		p.TCPOptions = append(p.TCPOptions, uint8(l.Num))
 	}
 	return nil
 }
 
 func (ps *packetParser) toHost() error {
-	switch v, ok := ps.kv["tohost"]; {
-	case !ok || v == "0":
-	case v != "1":
-		return keyErr("tohost", "%q is not 0 or 1", v)
-	case ps.p.Dir != ir.DirOut:
+	err := ps.literal("tohost", nwfilter.KindBool, func(l nwfilter.Literal) { ps.p.ToHost = l.Bool })
+	if err == nil && ps.p.ToHost && ps.p.Dir != ir.DirOut {
 		return keyErr("tohost", "only packets from the VM (dir=out) can be addressed to the host")
-	default:
-		ps.p.ToHost = true
 	}
-	return nil
+	return err
 }
 
 // ipsets parses ipset: each named set contains the packet's src and dst.
@@ -171,8 +146,8 @@ func (ps *packetParser) ipsets() error {
 	p := &ps.p
 	p.SetMembers = map[string][]netip.Prefix{}
 	for _, name := range strings.Split(v, ",") {
-		if !validSetName(name) {
-			return keyErr("ipset", "%q is not a set name (1–31 of A-Z a-z 0-9 _ . : + -)", name)
+		if _, err := nwfilter.ParseLiteral(nwfilter.KindIPSetName, name); err != nil {
+			return &ParseError{Key: "ipset", Err: err}
 		}
 		if _, dup := p.SetMembers[name]; dup {
 			return keyErr("ipset", "set %q given twice", name)
@@ -182,25 +157,6 @@ func (ps *packetParser) ipsets() error {
 	return nil
 }
 
-func validSetName(s string) bool {
-	if s == "" || len(s) > 31 {
-		return false
-	}
-	for _, c := range s {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:+-", c)
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// arpOpcodes are libvirt's ARP opcode names.
-var arpOpcodes = map[string]uint16{
-	"request": 1, "reply": 2, "request_reverse": 3, "reply_reverse": 4, "drarp_request": 5,
-	"drarp_reply": 6, "drarp_error": 7, "inarp_request": 8, "arp_nak": 9,
-}
-
 // arpFields parses the keys of ARP and RARP frames.
 func (ps *packetParser) arpFields() error {
 	p := &ps.p
@@ -208,40 +164,31 @@ func (ps *packetParser) arpFields() error {
 	if p.EtherType == EtherRARP {
 		p.ARP.Opcode = 3
 	}
-	if v, ok := ps.kv["arpop"]; ok {
-		op, named := arpOpcodes[strings.ToLower(v)]
-		if !named {
-			n, err := parseUint(v, 16)
-			if err != nil {
-				return keyErr("arpop", "%q is not an ARP opcode name or a 16-bit number", v)
-			}
-			op = uint16(n)
-		}
-		p.ARP.Opcode = op
-	}
 	return firstErr(
+		ps.number("arpop", nwfilter.KindARPOpcode, func(n uint32) { p.ARP.Opcode = uint16(n) }),
 		ps.mac("arpsmac", &p.ARP.SenderMAC),
 		ps.mac("arpdmac", &p.ARP.TargetMAC),
-		ps.number("arphtype", 16, func(n uint64) { p.ARP.HType = uint16(n) }),
-		ps.number("arpptype", 16, func(n uint64) { p.ARP.PType = uint16(n) }),
+		ps.number("arphtype", nwfilter.KindUint16, func(n uint32) { p.ARP.HType = uint16(n) }),
+		ps.number("arpptype", nwfilter.KindUint16, func(n uint32) { p.ARP.PType = uint16(n) }),
 	)
 }
 
 // stpFields parses the BPDU keys.
 func (ps *packetParser) stpFields() error {
 	s := &ps.p.STP
+	u8, u16, u32 := nwfilter.KindUint8, nwfilter.KindUint16, nwfilter.KindUint32
 	return firstErr(
-		ps.number("stp-type", 8, func(n uint64) { s.Type = uint8(n) }),
-		ps.number("stp-flags", 8, func(n uint64) { s.Flags = uint8(n) }),
-		ps.number("stp-root-priority", 16, func(n uint64) { s.RootPriority = uint16(n) }),
+		ps.number("stp-type", u8, func(n uint32) { s.Type = uint8(n) }),
+		ps.number("stp-flags", u8, func(n uint32) { s.Flags = uint8(n) }),
+		ps.number("stp-root-priority", u16, func(n uint32) { s.RootPriority = uint16(n) }),
 		ps.mac("stp-root-addr", &s.RootAddr),
-		ps.number("stp-root-cost", 32, func(n uint64) { s.RootCost = uint32(n) }),
-		ps.number("stp-sender-priority", 16, func(n uint64) { s.SenderPriority = uint16(n) }),
+		ps.number("stp-root-cost", u32, func(n uint32) { s.RootCost = n }),
+		ps.number("stp-sender-priority", u16, func(n uint32) { s.SenderPriority = uint16(n) }),
 		ps.mac("stp-sender-addr", &s.SenderAddr),
-		ps.number("stp-port", 16, func(n uint64) { s.Port = uint16(n) }),
-		ps.number("stp-msg-age", 16, func(n uint64) { s.MsgAge = uint16(n) }),
-		ps.number("stp-max-age", 16, func(n uint64) { s.MaxAge = uint16(n) }),
-		ps.number("stp-hello-time", 16, func(n uint64) { s.HelloTime = uint16(n) }),
-		ps.number("stp-forward-delay", 16, func(n uint64) { s.ForwardDelay = uint16(n) }),
+		ps.number("stp-port", u16, func(n uint32) { s.Port = uint16(n) }),
+		ps.number("stp-msg-age", u16, func(n uint32) { s.MsgAge = uint16(n) }),
+		ps.number("stp-max-age", u16, func(n uint32) { s.MaxAge = uint16(n) }),
+		ps.number("stp-hello-time", u16, func(n uint32) { s.HelloTime = uint16(n) }),
+		ps.number("stp-forward-delay", u16, func(n uint32) { s.ForwardDelay = uint16(n) }),
 	)
 }
