@@ -83,32 +83,33 @@ func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcom
 }
 
 // matchIPInstance evaluates protocol, matches, state, ctdir and connlimit of an
-// IP-layer instance in that order.
+// IP-layer instance in that order. An instance with connlimit always gets a
+// note that it depends on live counts.
 func (w *walker) matchIPInstance(r *ir.Rule, in *Install, p *Packet) (string, []string) {
-	if proto, ok := r.Protocol.IPProto(); ok && proto != p.Proto {
-		return MismatchProtocol, nil
-	}
 	var notes []string
+	var over bool // connlimit: the count is above the limit
+	if in.Connlimit {
+		var note string
+		over, note = connlimitOver(r, p)
+		notes = append(notes, note)
+	}
+	if proto, ok := r.Protocol.IPProto(); ok && proto != p.Proto {
+		return MismatchProtocol, notes
+	}
 	if hasField(r, ir.FieldSrcMAC) && !in.SrcMAC {
 		notes = append(notes, "srcmacaddr is not matched in a swapped instance")
 	}
 	failed, more := matchFields(r, p, func(f ir.Field) bool { return f == ir.FieldSrcMAC && !in.SrcMAC })
 	notes = append(notes, more...)
-	if failed != "" {
+	switch {
+	case failed != "":
 		return failed, notes
-	}
-	if in.State != 0 && (p.State&in.State != 0) == in.StateNegate {
+	case in.State != 0 && (p.State&in.State != 0) == in.StateNegate:
 		return MismatchState, notes
-	}
-	if in.HasCtDir && (p.State == ir.StateInvalid || p.CtDir != in.CtDir) {
+	case in.HasCtDir && (p.State == ir.StateInvalid || p.CtDir != in.CtDir):
 		return MismatchCtDir, notes
-	}
-	if in.Connlimit {
-		over, note := connlimitOver(r, p)
-		notes = append(notes, note)
-		if over == r.ConnlimitNegate {
-			return MismatchConnlimit, notes
-		}
+	case in.Connlimit && over == r.ConnlimitNegate:
+		return MismatchConnlimit, notes
 	}
 	return "", notes
 }

@@ -189,6 +189,10 @@ func TestConnlimit(t *testing.T) {
 	assert.Contains(t, res.String(), "the packet says 3")
 	assert.Equal(t, Accept, simulate(t, g, "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp conncount=2").Verdict)
 
+	res = simulate(t, g, "dir=out src=10.0.0.5 dst=10.0.0.1 proto=udp")
+	assert.Equal(t, MismatchProtocol, stepFor(res, r).Mismatch)
+	assert.Contains(t, res.String(), "depends on live connection counts")
+
 	r.ConnlimitNegate = true
 	assert.Equal(t, Drop, simulate(t, g, "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp").Verdict)
 }
