@@ -33,6 +33,7 @@ func (c IPChain) String() string {
 // Install is how one IP-layer rule is installed in one chain, following
 // libvirt's ebiptables driver (§b.3 of the reference).
 type Install struct {
+	// Chain is the chain the instance is in.
 	Chain IPChain
 	// Swapped exchanges source and destination addresses, ports and ipset
 	// directions.
@@ -44,7 +45,8 @@ type Install struct {
 	State ir.ConnState
 	// StateNegate negates the state match.
 	StateNegate bool
-	// HasCtDir adds a conntrack direction match for CtDir.
+	// HasCtDir adds a conntrack direction match for CtDir (reply in
+	// swapped instances).
 	HasCtDir bool
 	CtDir    CtDir
 	// Connlimit adds the rule's connlimit-above match.

@@ -47,6 +47,7 @@ type Packet struct {
 	// meets the HI chain instead of FI). Only meaningful with DirOut.
 	ToHost bool
 
+	// SrcMAC and DstMAC are the Ethernet source and destination.
 	SrcMAC, DstMAC ir.MAC
 	// EtherType is the frame's type; for a VLAN-tagged frame it is the type
 	// of the encapsulated payload. Values below 0x0600 are 802.3 lengths.
@@ -55,6 +56,7 @@ type Packet struct {
 	// ether type is 0x8100, so only none, mac and vlan rules see it, and it
 	// never reaches the IP layer.
 	Tagged bool
+	// VLANID is the VLAN id of a tagged frame.
 	VLANID uint16
 
 	// Src and Dst are the IP source and destination; for ARP and RARP they
@@ -87,7 +89,8 @@ type Packet struct {
 	// ConnCount, when HasConnCount, is the number of connections connlimit
 	// counts for the packet's source address (this one included). Without
 	// it every connlimit-above N assumes the count is at most N.
-	ConnCount    uint32
+	ConnCount uint32
+	// HasConnCount says ConnCount is given.
 	HasConnCount bool
 
 	// SetMembers gives the members of named ipsets: a set match looks up the
@@ -114,17 +117,25 @@ type ARPHeader struct {
 // STPHeader holds the fields of a spanning-tree BPDU. The fields after Type
 // only exist in configuration BPDUs (Type 0).
 type STPHeader struct {
-	Type, Flags    uint8
-	RootPriority   uint16
-	RootAddr       ir.MAC
-	RootCost       uint32
+	// Type is the BPDU type: 0 configuration, 0x80 topology change.
+	Type uint8
+	// Flags are the configuration BPDU's flags.
+	Flags uint8
+	// RootPriority and RootAddr form the root bridge id; RootCost is the
+	// path cost to it.
+	RootPriority uint16
+	RootAddr     ir.MAC
+	RootCost     uint32
+	// SenderPriority and SenderAddr form the sending bridge's id; Port is
+	// its port id.
 	SenderPriority uint16
 	SenderAddr     ir.MAC
 	Port           uint16
-	MsgAge         uint16
-	MaxAge         uint16
-	HelloTime      uint16
-	ForwardDelay   uint16
+	// MsgAge, MaxAge, HelloTime and ForwardDelay are the timers, in 1/256 s.
+	MsgAge       uint16
+	MaxAge       uint16
+	HelloTime    uint16
+	ForwardDelay uint16
 }
 
 // outerEtherType is the ether type ebtables' -p sees.

@@ -12,7 +12,9 @@ type Verdict uint8
 
 // Verdicts.
 const (
+	// Accept lets the packet through.
 	Accept Verdict = iota
+	// Drop discards it silently.
 	Drop
 	// Reject drops the packet and answers with an error; only the IP layer
 	// rejects (ebtables renders reject as drop).
@@ -57,6 +59,7 @@ const (
 	OutcomeEnter
 	// OutcomeReturn: back to the calling chain.
 	OutcomeReturn
+	// OutcomeAccept, OutcomeDrop and OutcomeReject are final verdicts.
 	OutcomeAccept
 	OutcomeDrop
 	OutcomeReject
@@ -77,7 +80,8 @@ func (o Outcome) String() string {
 
 // Step is one line of a trace.
 type Step struct {
-	Kind  StepKind
+	Kind StepKind
+	// Layer is ir.LayerEthernet, or the IP layer's family.
 	Layer ir.Layer
 	// Chain is the kernel chain name as libvirt names it, e.g.
 	// "libvirt-I-vnet0", "I-vnet0-arp-mac", "FI-vnet0".
@@ -99,7 +103,8 @@ type Step struct {
 	// Mismatch names the first condition that failed: one of the Mismatch
 	// constants or a field name such as "srcip" (ir.Field.String).
 	Mismatch string
-	Outcome  Outcome
+	// Outcome is what the step did to the walk.
+	Outcome Outcome
 	// Notes explain modelling details: live counts, set lookups, quirks.
 	Notes []string
 }
@@ -123,7 +128,8 @@ const (
 // Result is a verdict with the trace that led to it.
 type Result struct {
 	Verdict Verdict
-	Trace   []Step
+	// Trace lists every rule, jump and chain end met, in order.
+	Trace []Step
 }
 
 // String renders the result for people: the first line is exactly
