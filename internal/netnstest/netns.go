@@ -30,6 +30,8 @@ type Netns struct {
 	timeout time.Duration  // default probe timeout
 	lab     *Lab
 	neighMu sync.Mutex // serialises ResolveNeighbor
+	sendMu  sync.Mutex
+	sendFD  *os.File // AF_PACKET socket for SendFrame, opened on first use
 
 	v4, v6 netip.Prefix     // addresses on dev
 	mac    net.HardwareAddr // dev's MAC
