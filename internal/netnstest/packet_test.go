@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +98,35 @@ func TestCaptureHasNoFalsePositives(t *testing.T) {
 	cancel()
 	_, err = c.Wait(cancelled, MatchFrame(b))
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestSpoofedFramesDroppedByEbtables is the pattern firewall tests follow:
+// with anti-spoofing rules on vm1's port, spoofed frames from vm1 do not
+// reach vm2 while the real ones do.
+func TestSpoofedFramesDroppedByEbtables(t *testing.T) {
+	Require(t, "ebtables")
+	root := rootRuleset(t)
+	lab, vm1, vm2 := twoVMs(t)
+	ctx := t.Context()
+	port := vm1.PortDev()
+	for _, rule := range [][]string{
+		{"-s", "!", vm1.MAC().String(), "-j", "DROP"},
+		{"-p", "IPv4", "--ip-src", "!", vm1.IPv4().String(), "-j", "DROP"},
+		{"-p", "IPv6", "--ip6-src", "!", vm1.IPv6().String(), "-j", "DROP"},
+		{"-p", "ARP", "--arp-mac-src", "!", vm1.MAC().String(), "-j", "DROP"},
+		{"-p", "ARP", "--arp-ip-src", "!", vm1.IPv4().String(), "-j", "DROP"},
+	} {
+		_, _, err := lab.Run(ctx, "ebtables", append([]string{"-A", "FORWARD", "-i", port}, rule...)...)
+		require.NoError(t, err)
+	}
+	for name, f := range spoofFrames(vm1, vm2.Netns) {
+		probeCtx := ctx
+		if strings.Contains(name, "spoofed") {
+			probeCtx = shortCtx(t)
+		}
+		ok, err := DeliverFrame(probeCtx, vm1.Netns, vm2.Netns, f)
+		require.NoError(t, err, name)
+		assert.Equal(t, !strings.Contains(name, "spoofed"), ok, name)
+	}
+	assert.Equal(t, root, rootRuleset(t), "the test process's namespace must be untouched")
 }
