@@ -1,0 +1,304 @@
+//go:build linux
+
+package kerneltest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/internal/netnstest"
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+// Ports the cases listen on.
+const (
+	portUDP     = 7777
+	portService = 5353
+	portSSH     = 22
+	portClosed  = 9999
+)
+
+// Cases returns the kernel test table.
+func Cases() []Case {
+	return []Case{
+		cleanTrafficCase(),
+		allowDHCPCase(),
+		statematchCase(true),
+		statematchCase(false),
+		connlimitCase(),
+		ipsetCase(),
+		inoutCase(),
+		priorityCase("priority-accept-before-subchain", true),
+		priorityCase("priority-subchain-before-accept", false),
+		subchainReturnCase(),
+	}
+}
+
+func udpFrame(e *Env, srcMAC net.HardwareAddr, src string, sport uint16, dstPort uint16) netnstest.Frame {
+	return netnstest.UDPFrame{SrcMAC: srcMAC, DstMAC: e.VM2.MAC(), Src: ap(mustAddr(src), sport), Dst: ap(e.VM2.IPv4(), dstPort)}
+}
+
+func cleanTrafficCase() Case {
+	return Case{
+		Name: "clean-traffic",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM2.Netns, portUDP)
+			ListenUDP(t, e.VM1.Netns, portUDP)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{CleanTrafficLike(e.VM1.PortDev(), e.MAC1(), e.IP1())}
+		},
+		Probes: []Probe{
+			{Name: "own UDP to peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP)},
+			{Name: "peer UDP to VM", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP)},
+			{Name: "own frame", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
+				return udpFrame(e, e.VM1.MAC(), e.IP1(), 4000, portUDP)
+			})},
+			{Name: "spoofed source IP", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
+				return udpFrame(e, e.VM1.MAC(), "192.0.2.99", 4000, portUDP)
+			})},
+			{Name: "spoofed source MAC", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
+				return udpFrame(e, net.HardwareAddr{0x52, 0x54, 0, 0xde, 0xad, 1}, e.IP1(), 4000, portUDP)
+			})},
+			{Name: "own ARP", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
+				return netnstest.ARPFrame{Op: netnstest.ARPRequest, SenderMAC: e.VM1.MAC(), SenderIP: e.VM1.IPv4(), TargetIP: e.VM2.IPv4()}
+			})},
+			{Name: "ARP with spoofed sender IP", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
+				return netnstest.ARPFrame{Op: netnstest.ARPRequest, SenderMAC: e.VM1.MAC(), SenderIP: mustAddr("192.0.2.99"), TargetIP: e.VM2.IPv4()}
+			})},
+			{Name: "IPv6 dropped at L2", Want: Block, Run: func(ctx context.Context, e *Env) error {
+				return e.VM1.Ping(ctx, e.VM2.IPv6())
+			}},
+		},
+	}
+}
+
+func allowDHCPCase() Case {
+	return Case{
+		Name:  "allow-dhcp",
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{AllowDHCPLike(e.VM1.PortDev(), e.MAC1())}
+		},
+		Probes: []Probe{
+			{Name: "DHCP discover", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
+				return netnstest.UDPFrame{SrcMAC: e.VM1.MAC(), DstMAC: netnstest.BroadcastMAC,
+					Src: ap(mustAddr("0.0.0.0"), 68), Dst: ap(mustAddr("255.255.255.255"), 67)}
+			})},
+			{Name: "other IPv4", Want: Block, Run: udpTo(vm1, vm2ns, portUDP)},
+		},
+	}
+}
+
+// statematchCase: a UDP and a TCP service on VM1. With statematch the VM
+// can answer but not send "replies" nobody asked for; without it, a packet
+// from the service port passes whatever the connection state.
+func statematchCase(statematch bool) Case {
+	name := "statematch-on"
+	unsolicited := Block
+	if !statematch {
+		name, unsolicited = "statematch-off", Pass
+	}
+	return Case{
+		Name: name,
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM1.Netns, portService)
+			ListenTCP(t, e.VM1.Netns, portSSH)
+			ListenTCP(t, e.VM2.Netns, portSSH)
+			ListenUDP(t, e.VM2.Netns, portUDP)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			udp := R(ir.ProtoUDP, In, Accept, DstPort(portService, 0))
+			tcp := R(ir.ProtoTCP, In, Accept, DstPort(portSSH, 0))
+			udp.StateMatch, tcp.StateMatch = statematch, statematch
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(udp, tcp, R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "inbound UDP and its reply", Want: Pass, Run: udpTo(vm2, vm1ns, portService)},
+			{Name: "inbound TCP", Want: Pass, Run: tcpTo(vm2ns, vm1ns, portSSH)},
+			{Name: "VM initiates TCP", Want: Block, Run: tcpTo(vm1ns, vm2ns, portSSH)},
+			{Name: "unsolicited packet from the service port", Want: unsolicited, Run: frame(func(e *Env) netnstest.Frame {
+				return udpFrame(e, e.VM1.MAC(), e.IP1(), portService, portUDP)
+			})},
+		},
+	}
+}
+
+func connlimitCase() Case {
+	return Case{
+		Name:  "connlimit-above",
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenTCP(t, e.VM1.Netns, portSSH) },
+		Graphs: func(e *Env) []*ir.Graph {
+			limit := R(ir.ProtoTCP, In, Drop, DstPort(portSSH, 0))
+			limit.ConnlimitAbove = 1
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Rule(limit, R(ir.ProtoTCP, In, Accept, DstPort(portSSH, 0)), R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "second connection while one is open", Want: Block, Run: func(ctx context.Context, e *Env) error {
+				var held net.Conn
+				err := e.VM2.Do(func() (err error) {
+					held, err = (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", ap(e.VM1.IPv4(), portSSH).String())
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("the first connection must pass: %w", err)
+				}
+				defer held.Close()
+				return e.VM2.ProbeTCP(ctx, ap(e.VM1.IPv4(), portSSH))
+			}},
+		},
+	}
+}
+
+// IPSetName is the ipset the ipset case creates in the lab's host namespace.
+const IPSetName = "gnwf-kt-peers"
+
+func ipsetCase() Case {
+	return Case{
+		Name: "ipset",
+		Setup: func(ctx context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM1.Netns, portUDP)
+			ListenUDP(t, e.VM2.Netns, portUDP)
+			for _, args := range [][]string{{"create", IPSetName, "hash:ip"}, {"add", IPSetName, e.IP2()}} {
+				_, stderr, err := e.Lab.Run(ctx, "ipset", args...)
+				require.NoError(t, err, stderr)
+			}
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Rule(R(ir.ProtoUDP, In, Drop, IPSet(IPSetName, ir.SetSrc)), R(ir.ProtoUDP, In, Accept)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "UDP from a set member", Want: Block, Run: udpTo(vm2, vm1ns, portUDP)},
+			{Name: "ping to the host (not UDP)", Want: Pass, Run: func(ctx context.Context, e *Env) error {
+				return e.VM1.Ping(ctx, e.Lab.IPv4())
+			}},
+		},
+	}
+}
+
+func inoutCase() Case {
+	return Case{
+		Name: "inout",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM1.Netns, portUDP)
+			ListenUDP(t, e.VM2.Netns, portUDP)
+			ListenUDP(t, e.VM1.Netns, portService)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Rule(R(ir.ProtoUDP, InOut, Accept, DstPort(portUDP, 0)), R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "to the VM's port and back", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP)},
+			{Name: "from the VM to a peer's port", Want: Block, Run: udpTo(vm1, vm2ns, portUDP)},
+			{Name: "to another port", Want: Block, Run: udpTo(vm2, vm1ns, portService)},
+		},
+	}
+}
+
+// priorityCase orders a root accept of IPv4 and a sub-chain dropping it.
+func priorityCase(name string, acceptFirst bool) Case {
+	want := Block
+	if acceptFirst {
+		want = Pass
+	}
+	return Case{
+		Name:  name,
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
+		Graphs: func(e *Env) []*ir.Graph {
+			b := NewGraph(e.VM1.PortDev(), e.MAC1())
+			accept := R(ir.ProtoMAC, Out, Accept, EtherType(0x0800))
+			if acceptFirst {
+				b.Rule(accept)
+			}
+			b.Chain("ipv4", ir.ChainIPv4, -700, R(ir.ProtoIP, Out, Drop))
+			if !acceptFirst {
+				b.Rule(accept)
+			}
+			return []*ir.Graph{b.Graph()}
+		},
+		Probes: []Probe{{Name: "VM UDP to peer", Want: want, Run: udpTo(vm1, vm2ns, portUDP)}},
+	}
+}
+
+func subchainReturnCase() Case {
+	return Case{
+		Name:  "subchain-return",
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Chain("ipv4-peer", ir.ChainIPv4, -700,
+					R(ir.ProtoIP, Out, Return, DstIP(e.IP2())),
+					R(ir.ProtoIP, Out, Drop)).
+				Rule(R(ir.ProtoMAC, Out, Accept, EtherType(0x0800))).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "to the allowed peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP)},
+			{Name: "to the host", Want: Block, Run: func(ctx context.Context, e *Env) error {
+				return e.VM1.Ping(ctx, e.Lab.IPv4())
+			}},
+		},
+	}
+}
+
+// UpdateGraphs returns two different graphs for VM1 that both let VM2 reach
+// VM1's UDP port 7777 and both keep port 9999 closed; they differ at L2 and
+// L3, so flipping between them changes every tool.
+func UpdateGraphs(e *Env) (a, b *ir.Graph) {
+	build := func(extra bool) *ir.Graph {
+		g := CleanTrafficLike(e.VM1.PortDev(), e.MAC1(), e.IP1())
+		rules := []*ir.Rule{R(ir.ProtoUDP, In, Accept, DstPort(portUDP, 0))}
+		if extra {
+			root := g.Ethernet[0]
+			root.Entries = append([]ir.Entry{{Rule: R(ir.ProtoMAC, In, Accept, EtherType(0x88b5))}}, root.Entries...)
+			rules = append(rules, R(ir.ProtoTCP, In, Accept, DstPort(portSSH, 0)))
+		}
+		g.IP = append(rules, R(ir.ProtoAll, InOut, Drop))
+		return g
+	}
+	return build(false), build(true)
+}
+
+// UpdateStreams flips VM1 between the two UpdateGraphs 50 times while two
+// probe streams run: one that both graphs allow must never fail, one that
+// neither allows must never pass.
+func UpdateStreams(t *testing.T, newBackend NewBackend) {
+	e := NewEnv(t)
+	ctx := context.Background()
+	ListenUDP(t, e.VM1.Netns, portUDP)
+	ListenUDP(t, e.VM1.Netns, portClosed)
+	be := newBackend(t, e)
+	a, b := UpdateGraphs(e)
+	require.NoError(t, e.Lab.Do(func() error { return be.Apply(ctx, a) }))
+	Check(ctx, t, e, Probe{Name: "allowed before the updates", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP)})
+
+	allowed := netnstest.StartStream(ctx, 2*time.Millisecond, func(ctx context.Context) error {
+		return e.VM2.ProbeUDP(ctx, ap(e.VM1.IPv4(), portUDP))
+	})
+	closed := netnstest.StartStream(ctx, 2*time.Millisecond, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		return e.VM2.ProbeUDP(ctx, ap(e.VM1.IPv4(), portClosed))
+	})
+	for i := range 50 {
+		g := a
+		if i%2 == 0 {
+			g = b
+		}
+		require.NoError(t, e.Lab.Do(func() error { return be.Apply(ctx, g) }))
+	}
+	ra, rc := allowed.Stop(), closed.Stop()
+	t.Logf("during 50 updates: allowed stream %d/%d delivered, closed stream %d/%d blocked", ra.Delivered, ra.Total(), rc.Blocked, rc.Total())
+	assert.Positive(t, ra.Delivered)
+	assert.Zero(t, ra.Blocked+ra.Failed, "a probe both graphs allow failed during the updates: %v", ra.Errors)
+	assert.Zero(t, rc.Delivered, "a probe neither graph allows got through")
+	assert.Zero(t, rc.Failed, "%v", rc.Errors)
+}
