@@ -83,22 +83,49 @@ func MustMAC(s string) ir.MAC {
 	return m
 }
 
-// Match constructors, one per field kind.
+// SrcMAC matches the Ethernet source address.
+func SrcMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldSrcMAC, MAC: mac} }
 
-func SrcMAC(mac ir.MAC) ir.Match     { return ir.Match{Field: ir.FieldSrcMAC, MAC: mac} }
-func DstMAC(mac ir.MAC) ir.Match     { return ir.Match{Field: ir.FieldDstMAC, MAC: mac} }
-func ARPSrcMAC(mac ir.MAC) ir.Match  { return ir.Match{Field: ir.FieldARPSrcMAC, MAC: mac} }
-func EtherType(t uint16) ir.Match    { return num(ir.FieldEtherType, uint32(t)) }
-func IPProto(p uint8) ir.Match       { return num(ir.FieldIPProto, uint32(p)) }
-func ARPOpcode(op uint16) ir.Match   { return num(ir.FieldARPOpcode, uint32(op)) }
-func ICMPType(t uint8) ir.Match      { return num(ir.FieldICMPType, uint32(t)) }
-func ICMPCode(c uint8) ir.Match      { return num(ir.FieldICMPCode, uint32(c)) }
-func DSCP(v uint8) ir.Match          { return num(ir.FieldDSCP, uint32(v)) }
-func SrcIP(p string) ir.Match        { return ir.Match{Field: ir.FieldSrcIP, Prefix: prefix(p)} }
-func DstIP(p string) ir.Match        { return ir.Match{Field: ir.FieldDstIP, Prefix: prefix(p)} }
-func ARPSrcIP(p string) ir.Match     { return ir.Match{Field: ir.FieldARPSrcIP, Prefix: prefix(p)} }
-func ARPDstIP(p string) ir.Match     { return ir.Match{Field: ir.FieldARPDstIP, Prefix: prefix(p)} }
+// DstMAC matches the Ethernet destination address.
+func DstMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldDstMAC, MAC: mac} }
+
+// ARPSrcMAC matches the ARP sender hardware address.
+func ARPSrcMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldARPSrcMAC, MAC: mac} }
+
+// EtherType matches the mac element's protocolid.
+func EtherType(t uint16) ir.Match { return num(ir.FieldEtherType, uint32(t)) }
+
+// IPProto matches the ip/ipv6 element's protocol.
+func IPProto(p uint8) ir.Match { return num(ir.FieldIPProto, uint32(p)) }
+
+// ARPOpcode matches the ARP operation.
+func ARPOpcode(op uint16) ir.Match { return num(ir.FieldARPOpcode, uint32(op)) }
+
+// ICMPType matches the ICMP type.
+func ICMPType(t uint8) ir.Match { return num(ir.FieldICMPType, uint32(t)) }
+
+// ICMPCode matches the ICMP code.
+func ICMPCode(c uint8) ir.Match { return num(ir.FieldICMPCode, uint32(c)) }
+
+// DSCP matches the DiffServ code point.
+func DSCP(v uint8) ir.Match { return num(ir.FieldDSCP, uint32(v)) }
+
+// SrcIP matches the source address (a prefix or a single address).
+func SrcIP(p string) ir.Match { return ir.Match{Field: ir.FieldSrcIP, Prefix: prefix(p)} }
+
+// DstIP matches the destination address (a prefix or a single address).
+func DstIP(p string) ir.Match { return ir.Match{Field: ir.FieldDstIP, Prefix: prefix(p)} }
+
+// ARPSrcIP matches the ARP sender protocol address.
+func ARPSrcIP(p string) ir.Match { return ir.Match{Field: ir.FieldARPSrcIP, Prefix: prefix(p)} }
+
+// ARPDstIP matches the ARP target protocol address.
+func ARPDstIP(p string) ir.Match { return ir.Match{Field: ir.FieldARPDstIP, Prefix: prefix(p)} }
+
+// SrcPort matches source ports lo..hi (hi 0: lo only).
 func SrcPort(lo, hi uint16) ir.Match { return portRange(ir.FieldSrcPort, lo, hi) }
+
+// DstPort matches destination ports lo..hi (hi 0: lo only).
 func DstPort(lo, hi uint16) ir.Match { return portRange(ir.FieldDstPort, lo, hi) }
 
 // SrcIPRange matches source addresses from..to.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+	"github.com/gonwfilter/gonwfilter/nwfilter/sim"
 )
 
 // Ports the cases listen on.
@@ -37,6 +39,70 @@ func Cases() []Case {
 		priorityCase("priority-accept-before-subchain", true),
 		priorityCase("priority-subchain-before-accept", false),
 		subchainReturnCase(),
+		subchainFallOffCase(),
+	}
+}
+
+var spoofedMAC = net.HardwareAddr{0x52, 0x54, 0, 0xde, 0xad, 1}
+
+// kt-dhcp-only: libvirt's allow-dhcp plus a drop of all other IPv4 in the
+// same (ipv4) chain, since falling off a sub-chain accepts the frame.
+const dhcpOnlyXML = `<filter name='kt-dhcp-only' chain='root'>
+  <filterref filter='allow-dhcp'/>
+  <filterref filter='kt-ipv4-drop'/>
+</filter>`
+
+const ipv4DropXML = `<filter name='kt-ipv4-drop' chain='ipv4'>
+  <rule action='drop' direction='inout' priority='1000'/>
+</filter>`
+
+// builtins loads the built-in filters plus the suite's own.
+func builtins(e *Env) *Builtins {
+	e.t.Helper()
+	b, err := LoadBuiltins()
+	require.NoError(e.t, err)
+	require.NoError(e.t, b.Add(dhcpOnlyXML))
+	require.NoError(e.t, b.Add(ipv4DropXML))
+	return b
+}
+
+func end1(e *Env) endpoint    { return e.end1() }
+func end2(e *Env) endpoint    { return e.end2() }
+func hostEnd(e *Env) endpoint { return e.host() }
+
+// simFlow describes a request from a to b and its reply.
+func simFlow(a, b func(*Env) endpoint, f flow) func(*Env) []SimPacket {
+	return func(e *Env) []SimPacket { return exchange(a(e), b(e), f) }
+}
+
+// simUDPFrame describes a UDP frame from VM1 to VM2's UDP port, with an
+// optional spoofed source MAC or address.
+func simUDPFrame(mac net.HardwareAddr, src string, sport uint16) func(*Env) []SimPacket {
+	return func(e *Env) []SimPacket {
+		a := e.end1()
+		if mac != nil {
+			a.mac = toMAC(mac)
+		}
+		if src != "" {
+			a.addr = mustAddr(src)
+		}
+		f := flow{proto: 17, sport: sport, dport: portUDP, noReply: true}
+		return exchange(a, e.end2(), f)
+	}
+}
+
+// simARP describes an ARP request from VM1 for VM2's address, with an
+// optional spoofed sender address.
+func simARP(sender string) func(*Env) []SimPacket {
+	return func(e *Env) []SimPacket {
+		src := e.VM1.IPv4()
+		if sender != "" {
+			src = mustAddr(sender)
+		}
+		p := sim.Packet{Dir: ir.DirOut, SrcMAC: e.MAC1(), DstMAC: toMAC(netnstest.BroadcastMAC), EtherType: 0x0806,
+			Src: src, Dst: e.VM2.IPv4(), State: ir.StateNew,
+			ARP: sim.ARPHeader{HType: 1, PType: 0x0800, Opcode: 1, SenderMAC: e.MAC1()}}
+		return []SimPacket{{Port: e.VM1.PortDev(), Packet: p}}
 	}
 }
 
@@ -52,28 +118,32 @@ func cleanTrafficCase() Case {
 			ListenUDP(t, e.VM1.Netns, portUDP)
 		},
 		Graphs: func(e *Env) []*ir.Graph {
-			return []*ir.Graph{CleanTrafficLike(e.VM1.PortDev(), e.MAC1(), e.IP1())}
+			return []*ir.Graph{e.Compile(builtins(e), "clean-traffic", "IP="+e.IP1())}
 		},
 		Probes: []Probe{
-			{Name: "own UDP to peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP)},
-			{Name: "peer UDP to VM", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP)},
+			{Name: "own UDP to peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
+			{Name: "peer UDP to VM", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP), Sim: simFlow(end2, end1, udpFlow(portUDP))},
 			{Name: "own frame", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
 				return udpFrame(e, e.VM1.MAC(), e.IP1(), 4000, portUDP)
-			})},
+			}), Sim: simUDPFrame(nil, "", 4000)},
 			{Name: "spoofed source IP", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
 				return udpFrame(e, e.VM1.MAC(), "192.0.2.99", 4000, portUDP)
-			})},
+			}), Sim: simUDPFrame(nil, "192.0.2.99", 4000)},
 			{Name: "spoofed source MAC", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
-				return udpFrame(e, net.HardwareAddr{0x52, 0x54, 0, 0xde, 0xad, 1}, e.IP1(), 4000, portUDP)
-			})},
+				return udpFrame(e, spoofedMAC, e.IP1(), 4000, portUDP)
+			}), Sim: simUDPFrame(spoofedMAC, "", 4000)},
 			{Name: "own ARP", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
 				return netnstest.ARPFrame{Op: netnstest.ARPRequest, SenderMAC: e.VM1.MAC(), SenderIP: e.VM1.IPv4(), TargetIP: e.VM2.IPv4()}
-			})},
+			}), Sim: simARP("")},
 			{Name: "ARP with spoofed sender IP", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
 				return netnstest.ARPFrame{Op: netnstest.ARPRequest, SenderMAC: e.VM1.MAC(), SenderIP: mustAddr("192.0.2.99"), TargetIP: e.VM2.IPv4()}
-			})},
+			}), Sim: simARP("192.0.2.99")},
 			{Name: "IPv6 dropped at L2", Want: Block, Run: func(ctx context.Context, e *Env) error {
 				return e.VM1.Ping(ctx, e.VM2.IPv6())
+			}, Sim: func(e *Env) []SimPacket {
+				a, b := e.end1(), e.end2()
+				a.addr, b.addr = e.VM1.IPv6(), e.VM2.IPv6()
+				return exchange(a, b, ping6Flow())
 			}},
 		},
 	}
@@ -84,14 +154,19 @@ func allowDHCPCase() Case {
 		Name:  "allow-dhcp",
 		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
 		Graphs: func(e *Env) []*ir.Graph {
-			return []*ir.Graph{AllowDHCPLike(e.VM1.PortDev(), e.MAC1())}
+			return []*ir.Graph{e.Compile(builtins(e), "kt-dhcp-only")}
 		},
 		Probes: []Probe{
 			{Name: "DHCP discover", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
 				return netnstest.UDPFrame{SrcMAC: e.VM1.MAC(), DstMAC: netnstest.BroadcastMAC,
 					Src: ap(mustAddr("0.0.0.0"), 68), Dst: ap(mustAddr("255.255.255.255"), 67)}
-			})},
-			{Name: "other IPv4", Want: Block, Run: udpTo(vm1, vm2ns, portUDP)},
+			}), Sim: func(e *Env) []SimPacket {
+				a := endpoint{port: e.VM1.PortDev(), mac: e.MAC1(), addr: mustAddr("0.0.0.0")}
+				b := endpoint{mac: toMAC(netnstest.BroadcastMAC), addr: mustAddr("255.255.255.255")}
+				f := flow{proto: 17, sport: 68, dport: 67, noReply: true}
+				return exchange(a, b, f)
+			}},
+			{Name: "other IPv4", Want: Block, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
 		},
 	}
 }
@@ -120,12 +195,12 @@ func statematchCase(statematch bool) Case {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(udp, tcp, R(ir.ProtoAll, InOut, Drop)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "inbound UDP and its reply", Want: Pass, Run: udpTo(vm2, vm1ns, portService)},
-			{Name: "inbound TCP", Want: Pass, Run: tcpTo(vm2ns, vm1ns, portSSH)},
-			{Name: "VM initiates TCP", Want: Block, Run: tcpTo(vm1ns, vm2ns, portSSH)},
+			{Name: "inbound UDP and its reply", Want: Pass, Run: udpTo(vm2, vm1ns, portService), Sim: simFlow(end2, end1, udpFlow(portService))},
+			{Name: "inbound TCP", Want: Pass, Run: tcpTo(vm2ns, vm1ns, portSSH), Sim: simFlow(end2, end1, tcpFlow(portSSH))},
+			{Name: "VM initiates TCP", Want: Block, Run: tcpTo(vm1ns, vm2ns, portSSH), Sim: simFlow(end1, end2, tcpFlow(portSSH))},
 			{Name: "unsolicited packet from the service port", Want: unsolicited, Run: frame(func(e *Env) netnstest.Frame {
 				return udpFrame(e, e.VM1.MAC(), e.IP1(), portService, portUDP)
-			})},
+			}), Sim: simUDPFrame(nil, "", portService)},
 		},
 	}
 }
@@ -152,6 +227,10 @@ func connlimitCase() Case {
 				}
 				defer held.Close()
 				return e.VM2.ProbeTCP(ctx, ap(e.VM1.IPv4(), portSSH))
+			}, Sim: func(e *Env) []SimPacket {
+				f := tcpFlow(portSSH)
+				f.connCount = 2
+				return exchange(e.end2(), e.end1(), f)
 			}},
 		},
 	}
@@ -176,10 +255,14 @@ func ipsetCase() Case {
 				Rule(R(ir.ProtoUDP, In, Drop, IPSet(IPSetName, ir.SetSrc)), R(ir.ProtoUDP, In, Accept)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "UDP from a set member", Want: Block, Run: udpTo(vm2, vm1ns, portUDP)},
+			{Name: "UDP from a set member", Want: Block, Run: udpTo(vm2, vm1ns, portUDP), Sim: func(e *Env) []SimPacket {
+				f := udpFlow(portUDP)
+				f.sets = map[string][]netip.Prefix{IPSetName: {netip.PrefixFrom(e.VM2.IPv4(), 32)}}
+				return exchange(e.end2(), e.end1(), f)
+			}},
 			{Name: "ping to the host (not UDP)", Want: Pass, Run: func(ctx context.Context, e *Env) error {
 				return e.VM1.Ping(ctx, e.Lab.IPv4())
-			}},
+			}, Sim: simFlow(end1, hostEnd, pingFlow())},
 		},
 	}
 }
@@ -197,9 +280,9 @@ func inoutCase() Case {
 				Rule(R(ir.ProtoUDP, InOut, Accept, DstPort(portUDP, 0)), R(ir.ProtoAll, InOut, Drop)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "to the VM's port and back", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP)},
-			{Name: "from the VM to a peer's port", Want: Block, Run: udpTo(vm1, vm2ns, portUDP)},
-			{Name: "to another port", Want: Block, Run: udpTo(vm2, vm1ns, portService)},
+			{Name: "to the VM's port and back", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP), Sim: simFlow(end2, end1, udpFlow(portUDP))},
+			{Name: "from the VM to a peer's port", Want: Block, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
+			{Name: "to another port", Want: Block, Run: udpTo(vm2, vm1ns, portService), Sim: simFlow(end2, end1, udpFlow(portService))},
 		},
 	}
 }
@@ -225,7 +308,7 @@ func priorityCase(name string, acceptFirst bool) Case {
 			}
 			return []*ir.Graph{b.Graph()}
 		},
-		Probes: []Probe{{Name: "VM UDP to peer", Want: want, Run: udpTo(vm1, vm2ns, portUDP)}},
+		Probes: []Probe{{Name: "VM UDP to peer", Want: want, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))}},
 	}
 }
 
@@ -241,10 +324,10 @@ func subchainReturnCase() Case {
 				Rule(R(ir.ProtoMAC, Out, Accept, EtherType(0x0800))).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "to the allowed peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP)},
+			{Name: "to the allowed peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
 			{Name: "to the host", Want: Block, Run: func(ctx context.Context, e *Env) error {
 				return e.VM1.Ping(ctx, e.Lab.IPv4())
-			}},
+			}, Sim: simFlow(end1, hostEnd, pingFlow())},
 		},
 	}
 }
@@ -301,4 +384,25 @@ func UpdateStreams(t *testing.T, newBackend NewBackend) {
 	assert.Zero(t, ra.Blocked+ra.Failed, "a probe both graphs allow failed during the updates: %v", ra.Errors)
 	assert.Zero(t, rc.Delivered, "a probe neither graph allows got through")
 	assert.Zero(t, rc.Failed, "%v", rc.Errors)
+}
+
+// subchainFallOffCase: a frame that reaches the end of a sub-chain without a
+// verdict is accepted there (libvirt creates sub-chains with ebtables' default
+// policy ACCEPT); the root chain's later drop does not see it.
+func subchainFallOffCase() Case {
+	return Case{
+		Name:  "subchain-fall-off",
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Chain("ipv4", ir.ChainIPv4, -700, R(ir.ProtoIP, Out, Drop, DstIP("192.0.2.250"))).
+				Rule(R(ir.ProtoMAC, InOut, Accept, EtherType(0x0806)), R(ir.ProtoMAC, In, Accept, EtherType(0x0800))).
+				Rule(R(ir.ProtoNone, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "IPv4 past the sub-chain's last rule", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP),
+				Sim:    simFlow(end1, end2, udpFlow(portUDP)),
+				SimGap: "nwfilter/sim returns to the root chain at the end of a sub-chain; ebtables applies the chain policy ACCEPT"},
+		},
+	}
 }

@@ -42,6 +42,19 @@ func (v Verdict) String() string {
 type Env struct {
 	Lab      *netnstest.Lab
 	VM1, VM2 *netnstest.VM
+
+	t *testing.T
+	// graphs are the graphs applied, by port device, for the simulator.
+	graphs map[string]*ir.Graph
+}
+
+// Compile compiles a filter (built-in or added with Builtins.Add) for VM1
+// with params ("NAME=value"), failing the test on error.
+func (e *Env) Compile(b *Builtins, filter string, params ...string) *ir.Graph {
+	e.t.Helper()
+	g, err := b.Compile(filter, e.VM1.PortDev(), e.MAC1(), params...)
+	require.NoError(e.t, err)
+	return g
 }
 
 // MAC1 returns VM1's MAC as an ir.MAC.
@@ -60,6 +73,13 @@ type Probe struct {
 	Name string
 	Want Verdict
 	Run  func(ctx context.Context, e *Env) error
+	// Sim returns the probe's packets at the ports they cross, so the
+	// simulator's verdict can be compared with the kernel's; nil skips the
+	// comparison.
+	Sim func(e *Env) []SimPacket
+	// SimGap, when set, explains a known disagreement of the simulator
+	// with the kernel: a mismatch is logged instead of failing the test.
+	SimGap string
 }
 
 // Case is one entry of the table.
@@ -89,7 +109,11 @@ func Run(t *testing.T, newBackend NewBackend) {
 				c.Setup(ctx, t, e)
 			}
 			be := newBackend(t, e)
-			require.NoError(t, e.Lab.Do(func() error { return be.Apply(ctx, c.Graphs(e)...) }))
+			gs := c.Graphs(e)
+			for _, g := range gs {
+				e.graphs[g.Binding.PortDev] = g
+			}
+			require.NoError(t, e.Lab.Do(func() error { return be.Apply(ctx, gs...) }))
 			for _, p := range c.Probes {
 				Check(ctx, t, e, p)
 			}
@@ -115,10 +139,11 @@ func NewEnv(t *testing.T) *Env {
 	require.NoError(t, err)
 	vm2, err := lab.AddVM(ctx, netnstest.VMConfig{})
 	require.NoError(t, err)
-	return &Env{Lab: lab, VM1: vm1, VM2: vm2}
+	return &Env{Lab: lab, VM1: vm1, VM2: vm2, t: t, graphs: map[string]*ir.Graph{}}
 }
 
-// Check runs one probe and asserts its verdict.
+// Check runs one probe and asserts its verdict, and that the simulator
+// (nwfilter/sim) agrees with the kernel when the probe describes its packets.
 func Check(ctx context.Context, t *testing.T, e *Env, p Probe) {
 	t.Helper()
 	err := p.Run(ctx, e)
@@ -129,6 +154,18 @@ func Check(ctx context.Context, t *testing.T, e *Env, p Probe) {
 	got := Verdict(err == nil)
 	if got != p.Want {
 		t.Errorf("probe %q: got %s, want %s (err: %v)", p.Name, got, p.Want, err)
+	}
+	if p.Sim == nil {
+		return
+	}
+	simGot, trace, err := simVerdict(e.graphs, p.Sim(e))
+	switch {
+	case err != nil:
+		t.Errorf("probe %q: %v", p.Name, err)
+	case simGot != got && p.SimGap != "":
+		t.Logf("probe %q: known simulator gap (%s): the simulator says %s, the kernel %s", p.Name, p.SimGap, simGot, got)
+	case simGot != got:
+		t.Errorf("probe %q: the simulator says %s, the kernel %s; simulation:\n%s", p.Name, simGot, got, trace)
 	}
 }
 
