@@ -117,6 +117,17 @@ func parseSave(text, table string) savedTable {
 	return st
 }
 
+// ruleSet returns the keys (ruleKey) of every rule of the table.
+func (st savedTable) ruleSet() map[string]bool {
+	set := map[string]bool{}
+	for chain, rs := range st.rules {
+		for _, r := range rs {
+			set[ruleKey(chain, r)] = true
+		}
+	}
+	return set
+}
+
 // ruleKey identifies a rule independently of option order (save output
 // may order options differently from what we loaded).
 func ruleKey(chain string, args []string) string {
@@ -136,22 +147,13 @@ func (b *Backend) adoptEb(saved savedTable) {
 	for _, c := range saved.chains {
 		declared[c] = true
 	}
-	rules := map[string]bool{}
-	for chain, rs := range saved.rules {
-		for _, r := range rs {
-			rules[ruleKey(chain, r)] = true
-		}
-	}
+	rules := saved.ruleSet()
 	for _, name := range saved.chains {
 		port, s, gen, ok := b.parseEbRoot(name)
 		if !ok {
 			continue
 		}
-		ps := st.ports[port]
-		if ps == nil {
-			ps = &portState{gen: gen}
-			st.ports[port] = ps
-		}
+		ps, _ := st.adopted(port, gen)
 		ps.chains = append(ps.chains, name)
 		for _, r := range saved.rules[name] {
 			if n := len(r); n >= 2 && r[n-2] == "-j" && declared[r[n-1]] && !slices.Contains(ps.chains, r[n-1]) {
@@ -172,21 +174,11 @@ func (b *Backend) adoptEb(saved savedTable) {
 // parseEbRoot recognises our ebtables root chain names.
 func (b *Backend) parseEbRoot(name string) (port string, s side, gen uint8, ok bool) {
 	rest, ok := strings.CutPrefix(name, b.names.prefix()+"-")
-	if !ok || len(rest) < 3 || rest[1] != '-' {
+	if !ok {
 		return "", 0, 0, false
 	}
-	for g := range ebLetters {
-		for sd, l := range ebLetters[g] {
-			if rest[:1] == l {
-				port = rest[2:]
-				if _, err := token(tokPortDev, port); err != nil {
-					return "", 0, 0, false
-				}
-				return port, side(sd), uint8(g), true
-			}
-		}
-	}
-	return "", 0, 0, false
+	port, role, gen, ok := splitLettered(rest, ebLetters)
+	return port, side(role), gen, ok
 }
 
 // parseIPChain recognises our per-binding iptables chain names.
@@ -197,17 +189,20 @@ func (b *Backend) parseIPChain(name string) (port string, c ipChain, gen uint8, 
 			return "", 0, 0, false
 		}
 	}
-	if len(rest) < 4 || rest[2] != '-' {
-		return "", 0, 0, false
-	}
-	for g := range ipLetters {
-		for ci, l := range ipLetters[g] {
-			if rest[:2] == l {
-				port = rest[3:]
-				if _, err := token(tokPortDev, port); err != nil {
+	port, role, gen, ok := splitLettered(rest, ipLetters)
+	return port, ipChain(role), gen, ok
+}
+
+// splitLettered splits "<letters>-<port>", where letters is one of
+// table[gen][role], and checks the port device.
+func splitLettered(rest string, table [2][]string) (port string, role int, gen uint8, ok bool) {
+	for g := range table {
+		for r, l := range table[g] {
+			if p, found := strings.CutPrefix(rest, l+"-"); found {
+				if _, err := token(tokPortDev, p); err != nil {
 					return "", 0, 0, false
 				}
-				return port, ipChain(ci), uint8(g), true
+				return p, r, uint8(g), true
 			}
 		}
 	}
@@ -228,12 +223,7 @@ func (b *Backend) ownsIPChain(name string) bool {
 
 func (b *Backend) adoptIP(t tool, saved savedTable) {
 	st := b.state[t]
-	rules := map[string]bool{}
-	for chain, rs := range saved.rules {
-		for _, r := range rs {
-			rules[ruleKey(chain, r)] = true
-		}
-	}
+	rules := saved.ruleSet()
 	hooks := b.names.hooks()
 	for _, bc := range baseChains {
 		st.haveBase[bc] = slices.Contains(saved.chains, b.names.base(bc))
@@ -244,10 +234,8 @@ func (b *Backend) adoptIP(t tool, saved savedTable) {
 		if !ok {
 			continue
 		}
-		ps := st.ports[port]
-		if ps == nil {
-			ps = &portState{gen: gen}
-			st.ports[port] = ps
+		ps, created := st.adopted(port, gen)
+		if created {
 			if l := b.names.base(baseInPost) + " -m physdev --physdev-in " + port + " -j ACCEPT"; rules[linkKey(l)] {
 				ps.links = append(ps.links, l)
 			}
@@ -261,4 +249,14 @@ func (b *Backend) adoptIP(t tool, saved savedTable) {
 			}
 		}
 	}
+}
+
+// adopted returns the state of an adopted port, creating it (with gen) on
+// first sight.
+func (st *toolState) adopted(port string, gen uint8) (ps *portState, created bool) {
+	if ps = st.ports[port]; ps == nil {
+		ps, created = &portState{gen: gen}, true
+		st.ports[port] = ps
+	}
+	return ps, created
 }

@@ -249,17 +249,9 @@ func ebARP(w words, m *matches, swap bool) (words, error) {
 	if swap {
 		ipSrc, ipDst, macSrc, macDst = ipDst, ipSrc, macDst, macSrc
 	}
-	for _, o := range []struct {
-		f    ir.Field
-		flag string
-	}{{ir.FieldARPSrcIP, ipSrc}, {ir.FieldARPDstIP, ipDst}} {
-		if x := m.get(o.f); x != nil {
-			v, err := prefixText(x)
-			if err != nil {
-				return nil, err
-			}
-			w = w.optValNeg(x.Negate, o.flag, v)
-		}
+	w, err := ebPrefixes(w, m, ir.FieldARPSrcIP, ipSrc, ir.FieldARPDstIP, ipDst)
+	if err != nil {
+		return nil, err
 	}
 	if x := m.get(ir.FieldARPSrcMAC); x != nil {
 		w = w.optValNeg(x.Negate, macSrc, macText(x))
@@ -284,17 +276,9 @@ func ebIP(w words, m *matches, swap bool, proto, opt string) (words, error) {
 	if swap {
 		src, dst = dst, src
 	}
-	for _, o := range []struct {
-		f    ir.Field
-		flag string
-	}{{ir.FieldSrcIP, src}, {ir.FieldDstIP, dst}} {
-		if x := m.get(o.f); x != nil {
-			v, err := prefixText(x)
-			if err != nil {
-				return nil, err
-			}
-			w = w.optValNeg(x.Negate, o.flag, v)
-		}
+	w, err := ebPrefixes(w, m, ir.FieldSrcIP, src, ir.FieldDstIP, dst)
+	if err != nil {
+		return nil, err
 	}
 	if x := m.get(ir.FieldIPProto); x != nil {
 		w = w.optValNeg(x.Negate, opt+"protocol", dec(x.Lo))
@@ -333,4 +317,22 @@ func ebIP(w words, m *matches, swap bool, proto, opt string) (words, error) {
 	t, tneg := bounds(typ)
 	c, cneg := bounds(code)
 	return w.optValNeg(tneg || cneg, "--ip6-icmp-type", t+"/"+c), nil
+}
+
+// ebPrefixes writes the address matches of two fields (source first) with
+// the given options.
+func ebPrefixes(w words, m *matches, f1 ir.Field, flag1 string, f2 ir.Field, flag2 string) (words, error) {
+	for _, o := range [2]struct {
+		f    ir.Field
+		flag string
+	}{{f1, flag1}, {f2, flag2}} {
+		if x := m.get(o.f); x != nil {
+			v, err := prefixText(x)
+			if err != nil {
+				return nil, err
+			}
+			w = w.optValNeg(x.Negate, o.flag, v)
+		}
+	}
+	return w, nil
 }

@@ -56,8 +56,8 @@ type namer struct {
 const projectPrefix = "gnwf"
 
 var (
-	ebLetters = [2][2]string{{"I", "O"}, {"J", "P"}}                 // [gen][side]
-	ipLetters = [2][3]string{{"FI", "FO", "HI"}, {"FJ", "FP", "HJ"}} // [gen][ipChain]
+	ebLetters = [2][]string{{"I", "O"}, {"J", "P"}}                 // [gen][side]
+	ipLetters = [2][]string{{"FI", "FO", "HI"}, {"FJ", "FP", "HJ"}} // [gen][ipChain]
 	baseNames = [...]string{baseIn: "in", baseOut: "out", baseInPost: "in-post", baseHostIn: "host-in"}
 )
 
