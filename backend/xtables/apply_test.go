@@ -112,6 +112,26 @@ func TestApplyFailureRevertsEarlierTools(t *testing.T) {
 	assert.Equal(t, n, fe.count())
 }
 
+func TestRevertRunsEvenWhenTheContextIsCancelled(t *testing.T) {
+	b, fe := newFake(Options{SkipProbe: true})
+	require.NoError(t, b.Apply(context.Background(), kerneltest.CleanTrafficLike("vnet0", vmMAC, "10.0.0.2")))
+	ctx, cancel := context.WithCancel(context.Background())
+	g := kerneltest.CleanTrafficLike("vnet0", vmMAC, "10.0.0.3")
+	g.IP = kerneltest.TCPServer("vnet0", vmMAC, 22, true).IP
+	fe.respond = func(c backend.Command) ([]byte, error) {
+		if c.Path == "iptables-restore" {
+			cancel() // the caller gives up while iptables runs
+			return nil, context.Canceled
+		}
+		return nil, nil
+	}
+	require.ErrorIs(t, b.Apply(ctx, g), context.Canceled)
+	last := len(fe.cmds) - 1
+	assert.Equal(t, "ebtables-restore", fe.cmds[last].Path, "ebtables was reverted")
+	assert.NoError(t, fe.ctxErrs[last], "with a live context")
+	assert.Contains(t, string(fe.cmds[last].Stdin), "10.0.0.2")
+}
+
 func TestApplyRefusesMissingIPSetBeforeRunningAnything(t *testing.T) {
 	ctx := context.Background()
 	b, fe := newFake(Options{SkipProbe: true, IPSets: fakeSets{"other"}})

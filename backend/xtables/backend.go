@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
@@ -238,6 +239,9 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 	return b.run(ctx, changes)
 }
 
+// revertTimeout bounds putting tools back after a failed Apply.
+const revertTimeout = 30 * time.Second
+
 // loadedTool records a tool loaded by run and the states it replaced.
 type loadedTool struct {
 	t    tool
@@ -251,7 +255,11 @@ func (b *Backend) run(ctx context.Context, changes [len(tools)][]change) error {
 	for _, t := range tools {
 		prev, err := b.load(ctx, t, changes[t])
 		if err != nil {
-			b.revert(ctx, loaded)
+			// Put the earlier tools back even if ctx was cancelled (which may
+			// be why this tool failed), but not forever.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+			b.revert(rctx, loaded)
+			cancel()
 			return err
 		}
 		loaded = append(loaded, loadedTool{t, prev})

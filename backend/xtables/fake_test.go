@@ -15,12 +15,14 @@ import (
 type fakeExec struct {
 	mu      sync.Mutex
 	cmds    []backend.Command
+	ctxErrs []error // ctx.Err() at each run
 	respond func(c backend.Command) ([]byte, error)
 }
 
-func (f *fakeExec) Run(_ context.Context, c backend.Command) ([]byte, error) {
+func (f *fakeExec) Run(ctx context.Context, c backend.Command) ([]byte, error) {
 	f.mu.Lock()
 	f.cmds = append(f.cmds, c)
+	f.ctxErrs = append(f.ctxErrs, ctx.Err())
 	respond := f.respond
 	f.mu.Unlock()
 	if respond != nil {
