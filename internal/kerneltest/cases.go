@@ -40,6 +40,8 @@ func Cases() []Case {
 		priorityCase("priority-subchain-before-accept", false),
 		subchainReturnCase(),
 		subchainFallOffCase(),
+		ipv6Case(),
+		rejectContinueCase(),
 	}
 }
 
@@ -403,6 +405,63 @@ func subchainFallOffCase() Case {
 			{Name: "IPv4 past the sub-chain's last rule", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP),
 				Sim:    simFlow(end1, end2, udpFlow(portUDP)),
 				SimGap: "nwfilter/sim returns to the root chain at the end of a sub-chain; ebtables applies the chain policy ACCEPT"},
+		},
+	}
+}
+
+// ipv6Case exercises the IPv6 layer (ip6tables): neighbour discovery is let
+// through both ways, UDP towards the VM's port is accepted, the rest dropped.
+func ipv6Case() Case {
+	udp6To := func(from func(*Env) *netnstest.VM, to func(*Env) *netnstest.Netns, port uint16) func(context.Context, *Env) error {
+		return func(ctx context.Context, e *Env) error {
+			return from(e).ProbeUDP(ctx, netip.AddrPortFrom(to(e).IPv6(), port))
+		}
+	}
+	v6 := func(end func(*Env) endpoint, n func(*Env) *netnstest.Netns) func(*Env) endpoint {
+		return func(e *Env) endpoint { x := end(e); x.addr = n(e).IPv6(); return x }
+	}
+	return Case{
+		Name: "ipv6",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM1.Netns, portUDP)
+			ListenUDP(t, e.VM2.Netns, portUDP)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(
+				R(ir.ProtoICMPv6, InOut, Accept),
+				R(ir.ProtoUDPv6, In, Accept, DstPort(portUDP, 0)),
+				R(ir.ProtoAllv6, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "UDP over IPv6 to the VM", Want: Pass, Run: udp6To(vm2, vm1ns, portUDP),
+				Sim: simFlow(v6(end2, vm2ns), v6(end1, vm1ns), udpFlow(portUDP))},
+			{Name: "UDP over IPv6 from the VM", Want: Block, Run: udp6To(vm1, vm2ns, portUDP),
+				Sim: simFlow(v6(end1, vm1ns), v6(end2, vm2ns), udpFlow(portUDP))},
+			{Name: "IPv4 is not filtered by the IPv6 rules", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP),
+				Sim: simFlow(end1, end2, udpFlow(portUDP))},
+		},
+	}
+}
+
+// rejectContinueCase: reject refuses at once (iptables REJECT), continue
+// only counts and lets later rules decide.
+func rejectContinueCase() Case {
+	return Case{
+		Name: "reject-and-continue",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenTCP(t, e.VM1.Netns, portSSH)
+			ListenUDP(t, e.VM1.Netns, portUDP)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(
+				R(ir.ProtoAll, InOut, ir.ActionContinue),
+				R(ir.ProtoTCP, In, Reject, DstPort(portSSH, 0)),
+				R(ir.ProtoUDP, In, Accept, DstPort(portUDP, 0)),
+				R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "rejected TCP", Want: Block, Run: tcpTo(vm2ns, vm1ns, portSSH), Sim: simFlow(end2, end1, tcpFlow(portSSH))},
+			{Name: "UDP after a continue rule", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP), Sim: simFlow(end2, end1, udpFlow(portUDP))},
 		},
 	}
 }
