@@ -97,12 +97,28 @@ type Case struct {
 // goroutine; Apply and Teardown are called inside the lab's host namespace.
 type NewBackend func(t *testing.T, e *Env) backend.Backend
 
+// RunOption changes what Run plays.
+type RunOption func(skips map[string]string)
+
+// Skip skips the named case (or "atomic-update") with a reason, for a
+// backend that does not support what it tests.
+func Skip(name, reason string) RunOption {
+	return func(skips map[string]string) { skips[name] = reason }
+}
+
 // Run plays every case of Cases against backends made by newBackend, each
 // in a fresh lab, and the atomic-update streams (UpdateStreams).
-func Run(t *testing.T, newBackend NewBackend) {
+func Run(t *testing.T, newBackend NewBackend, opts ...RunOption) {
+	skips := map[string]string{}
+	for _, o := range opts {
+		o(skips)
+	}
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
+			if why, ok := skips[c.Name]; ok {
+				t.Skip(why)
+			}
 			e := NewEnv(t)
 			ctx := context.Background()
 			if c.Setup != nil {
@@ -121,6 +137,9 @@ func Run(t *testing.T, newBackend NewBackend) {
 	}
 	t.Run("atomic-update", func(t *testing.T) {
 		t.Parallel()
+		if why, ok := skips["atomic-update"]; ok {
+			t.Skip(why)
+		}
 		UpdateStreams(t, newBackend)
 	})
 }
