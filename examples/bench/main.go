@@ -50,8 +50,8 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	fmt.Printf("backend %s\n%6s %12s %6s %12s %12s %6s %12s %6s %12s %6s\n", *name,
-		"N", "apply", "procs", "per-binding", "add-one", "procs", "remove-one", "procs", "reapply", "procs")
+	fmt.Printf("backend %s (cpu: CPU time of the processes run)\n%6s %12s %10s %6s %12s %12s %10s %6s %12s %10s %6s %12s %6s\n", *name,
+		"N", "apply", "cpu", "procs", "per-binding", "add-one", "cpu", "procs", "remove-one", "cpu", "procs", "reapply", "procs")
 	for _, n := range ns {
 		var r result
 		err := inThrowawayNetns(func() error {
@@ -63,10 +63,11 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bench: N=%d: %v\n", n, err)
 			os.Exit(1)
 		}
-		fmt.Printf("%6d %12v %6d %12v %12v %6d %12v %6d %12v %6d\n", n,
-			r.apply.d.Round(time.Microsecond), r.apply.procs, (r.apply.d / time.Duration(n)).Round(time.Microsecond),
-			r.add.d.Round(time.Microsecond), r.add.procs, r.remove.d.Round(time.Microsecond), r.remove.procs,
-			r.reapply.d.Round(time.Microsecond), r.reapply.procs)
+		ms := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+		fmt.Printf("%6d %12v %10v %6d %12v %12v %10v %6d %12v %10v %6d %12v %6d\n", n,
+			ms(r.apply.d), ms(r.apply.cpu), r.apply.procs, ms(r.apply.d/time.Duration(n)),
+			ms(r.add.d), ms(r.add.cpu), r.add.procs, ms(r.remove.d), ms(r.remove.cpu), r.remove.procs,
+			ms(r.reapply.d), r.reapply.procs)
 	}
 }
 
@@ -82,6 +83,9 @@ func backendNames() []string {
 type step struct {
 	d     time.Duration
 	procs int
+	// cpu is the CPU time (user+system) of the processes the step ran,
+	// which, unlike d, does not depend on how busy the machine is.
+	cpu time.Duration
 }
 
 type result struct{ apply, add, remove, reapply step }
@@ -98,10 +102,10 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 		graphs[i] = binding(i)
 	}
 	timed := func(f func() error) (step, error) {
-		before := ex.count()
+		before, cpu := ex.count(), childCPU()
 		start := time.Now()
 		err := f()
-		return step{d: time.Since(start), procs: ex.count() - before}, err
+		return step{d: time.Since(start), procs: ex.count() - before, cpu: childCPU() - cpu}, err
 	}
 	var r result
 	if r.apply, err = timed(func() error { return be.Apply(ctx, graphs[:n]...) }); err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/vishvananda/netns"
 
@@ -42,6 +44,15 @@ func inThrowawayNetns(fn func() error) error {
 		errc <- err
 	}()
 	return <-errc
+}
+
+// childCPU returns the CPU time used so far by waited-for child processes.
+func childCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // countingExec counts the processes a backend runs.
