@@ -101,3 +101,31 @@ func TestCompiledStatematchDirectionality(t *testing.T) {
 	assert.Equal(t, Drop, res.Verdict)
 	assert.Equal(t, MismatchState, stepFor(res, g.IP[0]).Mismatch)
 }
+
+func TestCompiledCompositeBuiltins(t *testing.T) {
+	const composite = `<filter name='composite'>
+  <filterref filter='clean-traffic'/>
+  <filterref filter='no-ip-multicast'/>
+  <filterref filter='allow-dhcp'/>
+  <filterref filter='allow-dhcpv6'/>
+</filter>`
+	g := compileFor(t, builtins(t, composite), "composite", nwfilter.Param{Name: "IP", Value: "10.0.0.5"})
+	tests := []struct {
+		name, spec string
+		want       Verdict
+	}{
+		{"unicast IPv4", "dir=out src=10.0.0.5 dst=192.0.2.1 proto=udp dport=53", Accept},
+		{"multicast IPv4", "dir=out src=10.0.0.5 dst=224.0.0.251 proto=udp dport=5353", Drop},
+		{"DHCP discover", "dir=out src=0.0.0.0 dst=255.255.255.255 proto=udp sport=68 dport=67", Accept},
+		{"DHCP offer", "dir=in src=10.0.0.1 dst=255.255.255.255 proto=udp sport=67 dport=68", Accept},
+		{"DHCPv6 solicit", "dir=out src=fe80::5 dst=ff02::1:2 proto=udp sport=546 dport=547", Accept},
+		{"DHCPv6 advertise", "dir=in src=fe80::1 dst=fe80::5 proto=udp sport=547 dport=546", Accept},
+		{"other IPv6", "dir=out src=fe80::5 dst=fe80::1 proto=tcp dport=22", Drop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := simulate(t, g, tt.spec)
+			assert.Equal(t, tt.want, res.Verdict, res.String())
+		})
+	}
+}
