@@ -58,31 +58,7 @@ func compileFor(t *testing.T, r nwfilter.Resolver, filter string, params ...nwfi
 
 func TestCompiledCleanTraffic(t *testing.T) {
 	g := compileFor(t, builtins(t), "clean-traffic", nwfilter.Param{Name: "IP", Value: "10.0.0.5"})
-	tests := []struct {
-		name, spec string
-		want       Verdict
-	}{
-		{"own IPv4", "dir=out src=10.0.0.5 dst=192.0.2.1 proto=tcp dport=443", Accept},
-		{"own ARP", "dir=out eth=arp src=10.0.0.5 dst=10.0.0.1", Accept},
-		{"incoming IPv4", "dir=in src=192.0.2.1 dst=10.0.0.5 proto=udp dport=53", Accept},
-		{"incoming ARP", "dir=in eth=arp src=10.0.0.1 dst=10.0.0.5 arpop=reply", Accept},
-		{"spoofed source MAC", "dir=out smac=52:54:00:aa:bb:cc src=10.0.0.5 dst=192.0.2.1 proto=tcp", Drop},
-		{"spoofed source IP", "dir=out src=10.0.0.6 dst=192.0.2.1 proto=tcp", Drop},
-		{"spoofed ARP sender IP", "dir=out eth=arp src=10.0.0.1 dst=10.0.0.1", Drop},
-		{"spoofed ARP sender MAC", "dir=out eth=arp src=10.0.0.5 dst=10.0.0.1 arpsmac=52:54:00:aa:bb:cc", Drop},
-		{"IPv6", "dir=out src=fe80::5 dst=ff02::1 proto=icmpv6", Drop},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := simulate(t, g, tt.spec)
-			assert.Equal(t, tt.want, res.Verdict, res.String())
-		})
-	}
-	// The hand-built mirror agrees on every probe.
-	mirror := cleanTrafficGraph()
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, simulate(t, mirror, tt.spec).Verdict, tt.name)
-	}
+	checkProbes(t, g, cleanTrafficProbes)
 }
 
 func TestCompiledStatematchDirectionality(t *testing.T) {
@@ -110,10 +86,7 @@ func TestCompiledCompositeBuiltins(t *testing.T) {
   <filterref filter='allow-dhcpv6'/>
 </filter>`
 	g := compileFor(t, builtins(t, composite), "composite", nwfilter.Param{Name: "IP", Value: "10.0.0.5"})
-	tests := []struct {
-		name, spec string
-		want       Verdict
-	}{
+	tests := []probe{
 		{"unicast IPv4", "dir=out src=10.0.0.5 dst=192.0.2.1 proto=udp dport=53", Accept},
 		{"multicast IPv4", "dir=out src=10.0.0.5 dst=224.0.0.251 proto=udp dport=5353", Drop},
 		{"DHCP discover", "dir=out src=0.0.0.0 dst=255.255.255.255 proto=udp sport=68 dport=67", Accept},
@@ -122,10 +95,5 @@ func TestCompiledCompositeBuiltins(t *testing.T) {
 		{"DHCPv6 advertise", "dir=in src=fe80::1 dst=fe80::5 proto=udp sport=547 dport=546", Accept},
 		{"other IPv6", "dir=out src=fe80::5 dst=fe80::1 proto=tcp dport=22", Drop},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := simulate(t, g, tt.spec)
-			assert.Equal(t, tt.want, res.Verdict, res.String())
-		})
-	}
+	checkProbes(t, g, tests)
 }
