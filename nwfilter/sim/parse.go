@@ -317,13 +317,14 @@ func (ps *packetParser) number(key string, k nwfilter.Kind, set func(uint32)) er
 // maxValueLen bounds a value; no valid value is longer.
 const maxValueLen = 256
 
-// clip shortens s for an error message.
+// clip shortens s to about 32 bytes for an error message, at a rune start.
 func clip(s string) string {
-	const n = 32
-	if len(s) <= n {
-		return s
+	for i := range s {
+		if i >= 32 {
+			return s[:i] + "…"
+		}
 	}
-	return s[:n] + "…"
+	return s
 }
 
 // firstErr returns the first non-nil error.
