@@ -1,7 +1,7 @@
 //go:build linux
 
 // Command bench measures how fast a backend installs, updates and removes
-// many clean-traffic-like bindings. It works inside a throwaway network
+// many bindings of libvirt's clean-traffic filter (plus a few L3 rules). It works inside a throwaway network
 // namespace it creates (and deletes when done), never in the namespace it
 // was started in, so it needs root but leaves the host's firewall alone.
 //
@@ -97,9 +97,9 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 	if err != nil {
 		return result{}, err
 	}
-	graphs := make([]*ir.Graph, n+1)
-	for i := range graphs {
-		graphs[i] = binding(i)
+	graphs, err := bindings(n)
+	if err != nil {
+		return result{}, err
 	}
 	timed := func(f func() error) (step, error) {
 		before, cpu := ex.count(), childCPU()
@@ -123,13 +123,31 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 	return r, nil
 }
 
-// binding is the i-th clean-traffic-like binding: the anti-spoofing L2
-// chains plus an L3 rule set (inbound SSH accepted, the rest dropped).
-func binding(i int) *ir.Graph {
-	port := fmt.Sprintf("vnet%d", i)
-	mac := ir.MAC{0x52, 0x54, 0x00, byte(i >> 16), byte(i >> 8), byte(i)}
-	ip := fmt.Sprintf("10.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i))
-	g := kerneltest.CleanTrafficLike(port, mac, ip)
-	g.IP = kerneltest.TCPServer(port, mac, 22, true).IP
-	return g
+// benchFilter is libvirt's clean-traffic (MAC, IPv4 and ARP anti-spoofing)
+// plus an L3 rule set: inbound SSH accepted, all other IPv4 dropped.
+const benchFilter = `<filter name='bench-vm' chain='root'>
+  <filterref filter='clean-traffic'/>
+  <rule action='accept' direction='in' priority='500'><tcp dstportstart='22'/></rule>
+  <rule action='drop' direction='inout' priority='1000'><all/></rule>
+</filter>`
+
+// bindings compiles n+1 bindings of benchFilter, each with its own port
+// device, MAC and address.
+func bindings(n int) ([]*ir.Graph, error) {
+	filters, err := kerneltest.LoadBuiltins()
+	if err != nil {
+		return nil, err
+	}
+	if err := filters.Add(benchFilter); err != nil {
+		return nil, err
+	}
+	gs := make([]*ir.Graph, n+1)
+	for i := range gs {
+		mac := ir.MAC{0x52, 0x54, 0x00, byte(i >> 16), byte(i >> 8), byte(i)}
+		ip := fmt.Sprintf("10.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i))
+		if gs[i], err = filters.Compile("bench-vm", fmt.Sprintf("vnet%d", i), mac, "IP="+ip); err != nil {
+			return nil, err
+		}
+	}
+	return gs, nil
 }
