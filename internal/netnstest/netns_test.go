@@ -79,6 +79,7 @@ func TestDo(t *testing.T) {
 }
 
 func TestSysctl(t *testing.T) {
+	t.Parallel()
 	lab := New(t)
 	require.NoError(t, lab.SetSysctl("net.ipv4.ip_forward", "1"))
 	v, err := lab.Sysctl("net.ipv4.ip_forward")

@@ -31,6 +31,7 @@ func peers(lab *Lab, vm2 *VM) []peer {
 }
 
 func TestProbesWithoutFirewall(t *testing.T) {
+	t.Parallel()
 	lab, vm1, vm2 := twoVMs(t)
 	ctx := t.Context()
 	for _, ns := range []*Netns{vm2.Netns, lab.Netns} {
@@ -58,6 +59,7 @@ func TestProbesWithoutFirewall(t *testing.T) {
 }
 
 func TestProbesReportBlocked(t *testing.T) {
+	t.Parallel()
 	_, vm1, vm2 := twoVMs(t)
 	ctx := t.Context()
 	// Nobody listens: a TCP reset and an ICMP port unreachable are refusals.
@@ -102,6 +104,7 @@ func requireBlocked(t *testing.T, err error, rejected bool) {
 }
 
 func TestProbesConcurrent(t *testing.T) {
+	t.Parallel()
 	lab, vm1, vm2 := twoVMs(t)
 	ctx := t.Context()
 	_, err := vm2.ListenTCP(80)
@@ -134,6 +137,7 @@ func TestProbesConcurrent(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
+	t.Parallel()
 	_, vm1, vm2 := twoVMs(t)
 	ctx := t.Context()
 	ln, err := vm2.ListenTCP(80)
