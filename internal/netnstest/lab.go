@@ -29,9 +29,9 @@ const BridgeName = "br0"
 // the whole timeout, so give them a context with a short deadline.
 const DefaultProbeTimeout = 2 * time.Second
 
-// Default addresses of the host's bridge; VMs get .11, .12, ... (::11, ...)
-// in the same subnets unless configured otherwise. Both are documentation
-// prefixes, and they exist only inside the lab.
+// Default addresses of the host's bridge; VMs get 192.0.2.11, .12, ... and
+// 2001:db8::b, ::c, ... unless configured otherwise (see [VMConfig]). Both
+// are documentation prefixes, and they exist only inside the lab.
 var (
 	DefaultHostIPv4 = netip.MustParsePrefix("192.0.2.1/24")
 	DefaultHostIPv6 = netip.MustParsePrefix("2001:db8::1/64")
