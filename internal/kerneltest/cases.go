@@ -101,7 +101,7 @@ func simARP(sender string) func(*Env) []SimPacket {
 		if sender != "" {
 			src = mustAddr(sender)
 		}
-		p := sim.Packet{Dir: ir.DirOut, SrcMAC: e.MAC1(), DstMAC: toMAC(netnstest.BroadcastMAC), EtherType: 0x0806,
+		p := sim.Packet{Dir: ir.DirOut, SrcMAC: e.MAC1(), DstMAC: toMAC(broadcastMAC), EtherType: 0x0806,
 			Src: src, Dst: e.VM2.IPv4(), State: ir.StateNew,
 			ARP: sim.ARPHeader{HType: 1, PType: 0x0800, Opcode: 1, SenderMAC: e.MAC1()}}
 		return []SimPacket{{Port: e.VM1.PortDev(), Packet: p}}
@@ -160,11 +160,11 @@ func allowDHCPCase() Case {
 		},
 		Probes: []Probe{
 			{Name: "DHCP discover", Want: Pass, Run: frame(func(e *Env) netnstest.Frame {
-				return netnstest.UDPFrame{SrcMAC: e.VM1.MAC(), DstMAC: netnstest.BroadcastMAC,
+				return netnstest.UDPFrame{SrcMAC: e.VM1.MAC(), DstMAC: broadcastMAC,
 					Src: ap(mustAddr("0.0.0.0"), 68), Dst: ap(mustAddr("255.255.255.255"), 67)}
 			}), Sim: func(e *Env) []SimPacket {
 				a := endpoint{port: e.VM1.PortDev(), mac: e.MAC1(), addr: mustAddr("0.0.0.0")}
-				b := endpoint{mac: toMAC(netnstest.BroadcastMAC), addr: mustAddr("255.255.255.255")}
+				b := endpoint{mac: toMAC(broadcastMAC), addr: mustAddr("255.255.255.255")}
 				f := flow{proto: 17, sport: 68, dport: 67, noReply: true}
 				return exchange(a, b, f)
 			}},
@@ -465,3 +465,6 @@ func rejectContinueCase() Case {
 		},
 	}
 }
+
+// broadcastMAC is the Ethernet broadcast address.
+var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
