@@ -20,8 +20,35 @@ type Document struct {
 //
 // Unknown elements and attributes, malformed or out-of-range values, missing
 // required parts, DTDs and XML namespaces are errors. A Parser reports every
-// problem of a document it can find (up to Limits.MaxErrors) as ParseErrors.
-// It never hangs: truncated input ends with an ErrSyntax error.
+// problem of a document it can find (up to Limits.MaxErrors) as ParseErrors,
+// in document order. It never hangs: truncated input ends with an ErrSyntax
+// error.
+//
+// Where libvirt is lax, the parser is strict (see also ParseLiteral):
+//   - an unknown element or attribute is an error, never ignored, so that a
+//     misspelled <tpc> cannot become a rule that matches everything;
+//   - a filter name is 1–255 of A-Z a-z 0-9 _ . - (ValidateFilterName);
+//   - a filter priority without a chain attribute is checked, then ignored as
+//     libvirt does: the filter is in the root chain with priority 0;
+//   - a <uuid> is 32 hex digits with or without the 8-4-4-4-12 dashes; it is
+//     kept lower-case and dashed, and is not made up when absent;
+//   - a malformed or out-of-range rule priority is an error (libvirt uses
+//     500 instead); statematch takes only 0/false/1/true in any case (in
+//     libvirt every other text, even "no", means true);
+//   - match takes only yes/no, and match='no' on an element without other
+//     attributes is an error: it negates attributes, not the protocol;
+//   - a second protocol element of another kind is an error (libvirt ignores
+//     it), and so is an attribute given twice across merged elements;
+//   - a mask, range end or ipsetflags without its base attribute is an error
+//     (libvirt ignores the first two and drops the third); they take the
+//     negation of their base attribute, as in libvirt;
+//   - ports on ip/ipv6 need protocol tcp, udp, dccp (33) or sctp, and type or
+//     code on ipv6 need protocol icmpv6, unless the protocol is a variable;
+//   - a comment is literal text (never a variable), is never negated, and
+//     must be 1–256 bytes without control characters;
+//   - an invalid <parameter> name or value is an error (libvirt drops it);
+//   - in a binding, an <owner> needs both <name> and <uuid>, and <portdev>,
+//     <mac> and <filterref> are required; each element appears at most once.
 type Parser struct {
 	Limits Limits
 }

@@ -3,7 +3,7 @@ package nwfilter
 import (
 	"fmt"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
-	"unicode"
+	"unicode/utf8"
 )
 
 // MaxOwnerNameLen is the longest binding owner name in bytes.
@@ -86,10 +86,8 @@ func checkOwnerName(s string) error {
 	if s == "" || len(s) > MaxOwnerNameLen {
 		return fmt.Errorf("owner name must be 1–%d bytes", MaxOwnerNameLen)
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("owner name %q: control characters are not allowed", truncate(s))
-		}
+	if !utf8.ValidString(s) || hasControl(s) {
+		return fmt.Errorf("owner name %q: control characters are not allowed", truncate(s))
 	}
 	return nil
 }
