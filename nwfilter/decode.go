@@ -222,7 +222,7 @@ func (p *docParser) uuid(n *xnode) string {
 	text := p.textOf(n)
 	u, err := canonicalUUID(text)
 	if err != nil {
-		p.fail(n.off, n.path(), "", err)
+		p.fail(n.off, n, "", "", err)
 	}
 	return u
 }
@@ -244,7 +244,7 @@ func (p *docParser) filterRef(n *xnode) FilterRef {
 			continue
 		}
 		if len(ref.Params) == p.lim.MaxParams {
-			p.fail(c.off, c.path(), fmt.Sprintf("more than %d parameters", p.lim.MaxParams), ErrLimit)
+			p.fail(c.off, c, "", fmt.Sprintf("more than %d parameters", p.lim.MaxParams), ErrLimit)
 			break
 		}
 		if param, ok := p.param(c); ok {

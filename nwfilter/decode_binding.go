@@ -64,7 +64,7 @@ func (p *docParser) owner(n *xnode) Owner {
 			hasName = true
 			o.Name = p.textOf(c)
 			if err := checkOwnerName(o.Name); err != nil {
-				p.fail(c.off, c.path(), "", err)
+				p.fail(c.off, c, "", "", err)
 			}
 		case c.name == "uuid" && !hasUUID:
 			hasUUID = true

@@ -411,3 +411,13 @@ func TestLimits(t *testing.T) {
 	assert.ErrorIs(t, err, ErrLimit)
 	assert.Equal(t, 4<<20, DefaultLimits().MaxBytes)
 }
+
+func TestManyErrorsStayCheap(t *testing.T) {
+	doc := "<filter name='x'>" + strings.Repeat("<rule action='nope' direction='in'/>", 50_000) + "</filter>"
+	start := time.Now()
+	errs := parseErrs(t, doc)
+	assert.Less(t, time.Since(start), 3*time.Second)
+	require.Len(t, errs, DefaultLimits().MaxErrors+1)
+	assert.ErrorIs(t, errs[len(errs)-1], ErrLimit)
+	assert.Equal(t, "filter/rule[100]/@action", errs[99].Path)
+}
