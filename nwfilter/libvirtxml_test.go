@@ -1,12 +1,15 @@
 package nwfilter
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
 // TestLibvirtXMLRoundTrip converts our goldens to libvirtxml, through its
@@ -124,5 +127,27 @@ func TestBindingLibvirtXML(t *testing.T) {
 	} {
 		_, err := BindingFromLibvirtXML(lb)
 		assert.Error(t, err, name)
+	}
+}
+
+// TestLibvirtXMLCarriesEveryAttributeButOne checks, attribute by attribute,
+// what libvirtxml's types can hold: everything except tcp-ipv6 flags.
+func TestLibvirtXMLCarriesEveryAttributeButOne(t *testing.T) {
+	for proto := ir.ProtoMAC; proto <= ir.ProtoAllv6; proto++ {
+		for _, spec := range AttrSpecs(proto) {
+			sample := sampleValues[spec.Kind]
+			doc := ruleDoc(fmt.Sprintf("<%s %s %s='%s'/>", proto, companions(proto, spec), spec.Name, sample.valid))
+			f, err := ParseFilter(doc, "")
+			require.NoError(t, err)
+			lf, err := ToLibvirtXML(f)
+			if proto == ir.ProtoTCPv6 && spec.Name == "flags" {
+				assert.ErrorIs(t, err, ErrNotRepresentable)
+				continue
+			}
+			require.NoError(t, err, "%s/@%s", proto, spec.Name)
+			g, err := FromLibvirtXML(lf)
+			require.NoError(t, err, "%s/@%s", proto, spec.Name)
+			assert.Equal(t, string(FormatFilter(f)), string(FormatFilter(g)), "%s/@%s", proto, spec.Name)
+		}
 	}
 }
