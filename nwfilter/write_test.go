@@ -1,7 +1,6 @@
 package nwfilter
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func mustParseFile(t testing.TB, path string) *Filter {
 	t.Helper()
