@@ -155,12 +155,7 @@ func (p *docParser) filter(n *xnode) *Filter {
 	p.onlyAttrs(n, "name", "chain", "priority")
 	p.noText(n)
 	f := &Filter{Chain: "root", Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "name"); ok {
-		f.Name = a.value
-		if err := ValidateFilterName(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
+	f.Name = attrValue(p, n, "name", mandatory, "", checked(ValidateFilterName))
 	chain, hasChain := n.attr("chain")
 	if hasChain {
 		if _, err := ParseChainName(chain.value); err != nil {
@@ -232,12 +227,7 @@ func (p *docParser) filterRef(n *xnode) FilterRef {
 	p.onlyAttrs(n, "filter")
 	p.noText(n)
 	ref := FilterRef{Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "filter"); ok {
-		ref.Filter = a.value
-		if err := ValidateFilterName(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
+	ref.Filter = attrValue(p, n, "filter", mandatory, "", checked(ValidateFilterName))
 	for _, c := range n.children {
 		if c.name != "parameter" {
 			p.unknownChild(c)

@@ -23,30 +23,12 @@ type parsedAttr struct {
 func (p *docParser) rule(n *xnode) *Rule {
 	p.onlyAttrs(n, "action", "direction", "priority", "statematch")
 	p.noText(n)
-	r := &Rule{Priority: DefaultRulePriority, StateMatch: true, Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "action"); ok {
-		var err error
-		if r.Action, err = parseAction(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := p.required(n, "direction"); ok {
-		var err error
-		if r.Direction, err = parseDirection(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := n.attr("priority"); ok {
-		var err error
-		if r.Priority, err = parsePriority(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := n.attr("statematch"); ok {
-		var err error
-		if r.StateMatch, err = parseStateMatch(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
+	r := &Rule{
+		Action:     attrValue(p, n, "action", mandatory, ir.ActionAccept, parseAction),
+		Direction:  attrValue(p, n, "direction", mandatory, ir.DirIn, parseDirection),
+		Priority:   attrValue(p, n, "priority", optional, DefaultRulePriority, parsePriority),
+		StateMatch: attrValue(p, n, "statematch", optional, true, parseStateMatch),
+		Pos:        p.pos(n.off),
 	}
 	var attrs []parsedAttr
 	for _, c := range n.children {
@@ -131,15 +113,9 @@ func parseValue(k Kind, text string) (Value, error) {
 // attribute may be given only once across them.
 func (p *docParser) protocolElement(n *xnode, proto ir.Protocol, attrs []parsedAttr) []parsedAttr {
 	p.leaf(n)
-	negate := false
-	if a, ok := n.attr("match"); ok {
-		var err error
-		if negate, err = parseMatch(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-		if negate && len(n.attrs) == 1 {
-			p.failNode(n, "match='no' negates the attributes of <%s>, not the protocol; this element has none", n.name)
-		}
+	negate := attrValue(p, n, "match", optional, false, parseMatch)
+	if negate && len(n.attrs) == 1 {
+		p.failNode(n, "match='no' negates the attributes of <%s>, not the protocol; this element has none", n.name)
 	}
 	for _, a := range n.attrs {
 		if a.name == "match" {

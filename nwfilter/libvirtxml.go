@@ -367,8 +367,8 @@ func BindingFromLibvirtXML(lb *libvirtxml.NWFilterBinding) (*Binding, error) {
 	if lb.MAC == nil {
 		errs = append(errs, errors.New("binding needs a mac"))
 	} else {
-		lit, err := ParseLiteral(KindMAC, lb.MAC.Address)
-		b.MAC = lit.MAC
+		var err error
+		b.MAC, err = parseMACAddr(lb.MAC.Address)
 		errs = append(errs, err)
 	}
 	if lb.FilterRef == nil {

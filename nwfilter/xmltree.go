@@ -347,6 +347,35 @@ func (p *docParser) unknownChild(c *xnode) {
 	p.failNode(c, "unknown element <%s> inside <%s>", c.name, c.parent.name)
 }
 
+// Whether attrValue needs the attribute.
+const (
+	mandatory = true
+	optional  = false
+)
+
+// attrValue parses attribute name of n with parse. It returns def, and
+// reports why, when the attribute is malformed or mandatory but missing.
+func attrValue[T any](p *docParser, n *xnode, name string, need bool, def T, parse func(string) (T, error)) T {
+	a, ok := n.attr(name)
+	if !ok {
+		if need {
+			p.failNode(n, "<%s> needs a %s attribute", n.name, name)
+		}
+		return def
+	}
+	v, err := parse(a.value)
+	if err != nil {
+		p.failAttr(n, a, err)
+		return def
+	}
+	return v
+}
+
+// checked turns a check of a string into a parse function for attrValue.
+func checked(check func(string) error) func(string) (string, error) {
+	return func(s string) (string, error) { return s, check(s) }
+}
+
 // required returns attribute name of n, reporting its absence.
 func (p *docParser) required(n *xnode, name string) (xattr, bool) {
 	a, ok := n.attr(name)
