@@ -319,6 +319,9 @@ func lvElementAttrs(proto ir.Protocol, elem reflect.Value) ([]parsedAttr, []erro
 			spec: spec,
 		})
 	}
+	if negate && len(attrs) == 0 {
+		errs = append(errs, fmt.Errorf("<%s>: match='no' negates attributes, not the protocol; this element has none", proto))
+	}
 	return attrs, errs
 }
 

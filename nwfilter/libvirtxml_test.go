@@ -75,6 +75,7 @@ func TestFromLibvirtXMLChecksValues(t *testing.T) {
 		"two protocols":  `<filter name='x'><rule action='drop' direction='in'><tcp/><udp/></rule></filter>`,
 		"lone mask":      `<filter name='x'><rule action='drop' direction='in'><tcp srcipmask='8'/></rule></filter>`,
 		"bad match":      `<filter name='x'><rule action='drop' direction='in'><stp match='maybe' type='1'/></rule></filter>`,
+		"empty negation": `<filter name='x'><rule action='drop' direction='in'><udp match='no'/></rule></filter>`,
 		"bad chain":      `<filter name='x' chain='bogus'/>`,
 		"bad name":       `<filter name='a b'/>`,
 		"bad uuid":       `<filter name='x'><uuid>nope</uuid></filter>`,
