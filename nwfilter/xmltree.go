@@ -159,8 +159,14 @@ func (p *docParser) readTree() *xnode {
 			top = stack[len(stack)-1]
 		}
 		off := base + int(d.InputOffset())
-		tok, err := d.Token()
+		// RawToken skips namespace translation (namespaces are refused
+		// anyway), so nesting and EOF are checked here.
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
+			if top != nil {
+				p.syntaxError(len(p.data), top, errors.New("unexpected EOF"))
+				return nil
+			}
 			break
 		}
 		if err != nil {
@@ -186,6 +192,10 @@ func (p *docParser) readTree() *xnode {
 			p.readAttrs(n, t.Attr)
 			stack = append(stack, n)
 		case xml.EndElement:
+			if top == nil || t.Name.Space != "" || t.Name.Local != top.name {
+				p.syntaxError(off, top, fmt.Errorf("unexpected end element </%s>", t.Name.Local))
+				return nil
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if !p.addText(top, off, t) {
