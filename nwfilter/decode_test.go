@@ -421,3 +421,16 @@ func TestManyErrorsStayCheap(t *testing.T) {
 	assert.ErrorIs(t, errs[len(errs)-1], ErrLimit)
 	assert.Equal(t, "filter/rule[100]/@action", errs[99].Path)
 }
+
+func TestNestingErrors(t *testing.T) {
+	for doc, want := range map[string]string{
+		"<filter name='x'>\n  <rule action='drop' direction='in'>\n</filter>": `t.xml:3:1: filter/rule[1]: malformed XML: unexpected end element </filter>`,
+		"<filter name='x'>\n  <rule action='drop' direction='in'>\n":          `t.xml:3:1: filter/rule[1]: malformed XML: unexpected EOF`,
+		"</filter>":                    `t.xml:1:1: malformed XML: unexpected end element </filter>`,
+		"<filter name='x'></n:filter>": `t.xml:1:18: filter: malformed XML: unexpected end element </n:filter>`,
+	} {
+		_, err := ParseDocument([]byte(doc), "t.xml")
+		assert.ErrorIs(t, err, ErrSyntax, doc)
+		assert.EqualError(t, err, want, doc)
+	}
+}

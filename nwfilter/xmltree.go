@@ -193,7 +193,11 @@ func (p *docParser) readTree() *xnode {
 			stack = append(stack, n)
 		case xml.EndElement:
 			if top == nil || t.Name.Space != "" || t.Name.Local != top.name {
-				p.syntaxError(off, top, fmt.Errorf("unexpected end element </%s>", t.Name.Local))
+				name := t.Name.Local
+				if t.Name.Space != "" {
+					name = t.Name.Space + ":" + name
+				}
+				p.syntaxError(off, top, fmt.Errorf("unexpected end element </%s>", name))
 				return nil
 			}
 			stack = stack[:len(stack)-1]
