@@ -39,9 +39,12 @@ type Document struct {
 //     attributes is an error: it negates attributes, not the protocol;
 //   - a second protocol element of another kind is an error (libvirt ignores
 //     it), and so is an attribute given twice across merged elements;
-//   - a mask, range end or ipsetflags without its base attribute is an error
-//     (libvirt ignores the first two and drops the third); they take the
-//     negation of their base attribute, as in libvirt;
+//   - a mask, range end, ipsetflags or ICMP code without its base attribute
+//     (address, range start, ipset, ICMP type) is an error (libvirt ignores
+//     or drops it); they take the negation of their base, as in libvirt;
+//   - libvirt gives dstportstart the negation of srcportstart, so it reads
+//     <tcp match='no' dstportstart='22'/> as port 22: a rule where the two
+//     differ is an error rather than a rule that means something else there;
 //   - ports on ip/ipv6 need protocol tcp, udp, dccp (33) or sctp, and type or
 //     code on ipv6 need protocol icmpv6, unless the protocol is a variable;
 //   - a comment is literal text (never a variable), is never negated, and

@@ -278,10 +278,11 @@ func ruleFromLibvirtXML(lr *libvirtxml.NWFilterRule) (*Rule, error) {
 		attrs, perrs = lvElementAttrs(proto, elem.Elem())
 		errs = append(errs, perrs...)
 	}
+	attrs = canonicalOrder(r.Protocol, attrs)
 	for _, prob := range checkRuleAttrs(r.Protocol, attrs) {
 		errs = append(errs, fmt.Errorf("<%s>: %w", r.Protocol, prob.err))
 	}
-	r.Attrs = canonicalAttrs(r.Protocol, attrs)
+	r.Attrs = modelAttrs(attrs)
 	return r, errors.Join(errs...)
 }
 

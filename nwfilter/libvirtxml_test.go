@@ -45,7 +45,7 @@ func TestToLibvirtXMLRefusesWhatItCannotCarry(t *testing.T) {
 		"filter priority 0":  `<filter name='x' chain='ipv4' priority='0'/>`,
 		"rule priority 0":    `<filter name='x'><rule action='drop' direction='in' priority='0'/></filter>`,
 		"tcp-ipv6 flags":     `<filter name='x'><rule action='drop' direction='in'><tcp-ipv6 flags='SYN/SYN'/></rule></filter>`,
-		"mixed negation":     `<filter name='x'><rule action='drop' direction='in'><tcp dscp='1'/><tcp match='no' dstportstart='1'/></rule></filter>`,
+		"mixed negation":     `<filter name='x'><rule action='drop' direction='in'><tcp dscp='1'/><tcp match='no' srcipaddr='1.2.3.4'/></rule></filter>`,
 		"negation + comment": `<filter name='x'><rule action='drop' direction='in'><tcp match='no' dscp='1'/><tcp match='no' comment='c'/></rule></filter>`,
 	} {
 		f, err := ParseFilter([]byte(doc), "")
