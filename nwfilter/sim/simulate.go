@@ -7,10 +7,12 @@ import (
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
-// ErrInvalidPacket is wrapped by Simulate's errors about the packet.
+// ErrInvalidPacket is wrapped by the errors Simulate and SimulateWith return
+// about the packet.
 var ErrInvalidPacket = errors.New("invalid packet")
 
-// ErrInvalidGraph is wrapped by Simulate's errors about the graph.
+// ErrInvalidGraph is wrapped by the errors Simulate and SimulateWith return
+// about the graph.
 var ErrInvalidGraph = errors.New("invalid graph")
 
 // Options choose between renderings the backends offer. The zero value
