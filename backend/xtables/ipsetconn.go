@@ -1,13 +1,17 @@
 package xtables
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,11 +64,17 @@ func (f setFamily) String() string {
 // cannot hang a caller.
 const netlinkTimeout = 10 * time.Second
 
-// netlinkIPSetConn is the default ipsetConn: a netlink handle whose socket
-// was opened in the calling thread's network namespace, so every request
-// of one Sets call reaches the same namespace even if the goroutine moves
-// to another thread.
-type netlinkIPSetConn struct{ h *netlink.Handle }
+// netlinkIPSetConn is the default ipsetConn. Its netlink sockets are opened
+// in the calling thread's network namespace, so every request of one Sets
+// call reaches the same namespace even if the goroutine moves to another
+// thread. Changes go through the netlink library's ipset functions; set
+// headers are listed on a socket of our own, because the library lists
+// every member too (about a second for 20,000 members), where the kernel
+// can send the headers alone.
+type netlinkIPSetConn struct {
+	h    *netlink.Handle
+	list *nl.SocketHandle
+}
 
 func openNetlinkIPSets() (ipsetConn, error) {
 	h, err := netlink.NewHandle(unix.NETLINK_NETFILTER)
@@ -75,7 +85,18 @@ func openNetlinkIPSets() (ipsetConn, error) {
 		h.Close()
 		return nil, fmt.Errorf("setting the netlink socket timeout: %w", err)
 	}
-	return netlinkIPSetConn{h}, nil
+	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_NETFILTER)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("opening a netfilter netlink socket: %w", err)
+	}
+	tv := unix.NsecToTimeval(netlinkTimeout.Nanoseconds())
+	if err := errors.Join(s.SetSendTimeout(&tv), s.SetReceiveTimeout(&tv)); err != nil {
+		s.Close()
+		h.Close()
+		return nil, fmt.Errorf("setting the netlink socket timeout: %w", err)
+	}
+	return netlinkIPSetConn{h: h, list: &nl.SocketHandle{Socket: s}}, nil
 }
 
 // guard turns a panic of the netlink library into an error: its ipset code
@@ -87,39 +108,90 @@ func guard(err *error) {
 	}
 }
 
-func (c netlinkIPSetConn) header(name string) (h setHeader, ok bool, err error) {
-	defer guard(&err)
-	res, err := c.h.IpsetList(name)
-	if errors.Is(err, unix.ENOENT) {
-		return setHeader{}, false, nil
-	}
-	if err != nil {
-		return setHeader{}, false, err
-	}
-	return toHeader(res), true, nil
-}
+// ipsetFlagListHeader asks IPSET_CMD_LIST for set headers without members
+// (IPSET_FLAG_LIST_HEADER in linux/netfilter/ipset/ip_set.h).
+const ipsetFlagListHeader = 1 << 2
 
-func (c netlinkIPSetConn) headers() (hs []setHeader, err error) {
-	defer guard(&err)
-	res, err := c.h.IpsetListAll()
+// listHeaders lists the named set's header, or every set's when name is "".
+func (c netlinkIPSetConn) listHeaders(name string) ([]setHeader, error) {
+	req := nl.NewNetlinkRequest(nl.IPSET_CMD_LIST|unix.NFNL_SUBSYS_IPSET<<8, nl.GetIpsetFlags(nl.IPSET_CMD_LIST))
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.list}
+	req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.AF_NETLINK, Version: nl.NFNETLINK_V0})
+	req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_PROTOCOL, nl.Uint8Attr(nl.IPSET_PROTOCOL)))
+	if name != "" {
+		req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_SETNAME, nl.ZeroTerminated(name)))
+	}
+	req.AddData(&nl.Uint32Attribute{Type: nl.IPSET_ATTR_FLAGS | nl.NLA_F_NET_BYTEORDER, Value: ipsetFlagListHeader})
+	msgs, err := req.Execute(unix.NETLINK_NETFILTER, 0)
+	if errno, ok := err.(syscall.Errno); ok && errno >= nl.IPSET_ERR_PRIVATE {
+		err = nl.IPSetError(errno)
+	}
 	if err != nil {
 		return nil, err
 	}
-	// A set with many members comes in several messages, each with the
-	// set's name; keep one header per name.
-	seen := map[string]bool{}
-	for i := range res {
-		if !seen[res[i].SetName] {
-			seen[res[i].SetName] = true
-			hs = append(hs, toHeader(&res[i]))
+	out := make([]setHeader, 0, len(msgs))
+	for _, msg := range msgs {
+		h, err := parseHeader(msg)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, h)
 	}
-	return hs, nil
+	return out, nil
 }
 
-func toHeader(r *netlink.IPSetResult) setHeader {
-	return setHeader{name: r.SetName, typ: r.TypeName, family: setFamily(r.Family), maxElem: r.MaxElements}
+// parseHeader reads a set header from one IPSET_CMD_LIST reply message.
+func parseHeader(msg []byte) (setHeader, error) {
+	var h setHeader
+	if len(msg) < nl.SizeofNfgenmsg {
+		return h, errors.New("short ipset list reply")
+	}
+	attrs, err := nl.ParseRouteAttr(msg[nl.SizeofNfgenmsg:])
+	if err != nil {
+		return h, fmt.Errorf("parsing an ipset list reply: %w", err)
+	}
+	for _, a := range attrs {
+		switch a.Attr.Type & nl.NLA_TYPE_MASK {
+		case nl.IPSET_ATTR_SETNAME:
+			h.name = nl.BytesToString(a.Value)
+		case nl.IPSET_ATTR_TYPENAME:
+			h.typ = nl.BytesToString(a.Value)
+		case nl.IPSET_ATTR_FAMILY:
+			if len(a.Value) > 0 {
+				h.family = setFamily(a.Value[0])
+			}
+		case nl.IPSET_ATTR_DATA:
+			data, err := nl.ParseRouteAttr(a.Value)
+			if err != nil {
+				return h, fmt.Errorf("parsing an ipset list reply: %w", err)
+			}
+			for _, d := range data {
+				if d.Attr.Type&nl.NLA_TYPE_MASK == nl.IPSET_ATTR_MAXELEM && len(d.Value) == 4 {
+					h.maxElem = binary.BigEndian.Uint32(d.Value)
+				}
+			}
+		}
+	}
+	if h.name == "" {
+		return h, errors.New("ipset list reply without a set name")
+	}
+	return h, nil
 }
+
+func (c netlinkIPSetConn) header(name string) (setHeader, bool, error) {
+	hs, err := c.listHeaders(name)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return setHeader{}, false, nil
+	case err != nil:
+		return setHeader{}, false, err
+	case len(hs) != 1 || hs[0].name != name:
+		return setHeader{}, false, fmt.Errorf("ipset list of %q answered with %d sets", name, len(hs))
+	}
+	return hs[0], true, nil
+}
+
+func (c netlinkIPSetConn) headers() ([]setHeader, error) { return c.listHeaders("") }
 
 func (c netlinkIPSetConn) create(name string, family setFamily) (err error) {
 	defer guard(&err)
@@ -141,4 +213,7 @@ func (c netlinkIPSetConn) destroy(name string) (err error) {
 	return c.h.IpsetDestroy(name)
 }
 
-func (c netlinkIPSetConn) close() { c.h.Close() }
+func (c netlinkIPSetConn) close() {
+	c.list.Close()
+	c.h.Close()
+}

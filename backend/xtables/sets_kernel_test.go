@@ -87,7 +87,7 @@ func TestKernelSets(t *testing.T) {
 		// while both send: VM2 must never be blocked, VM3 never let through.
 		vm3, err := e.Lab.AddVM(ctx, netnstest.VMConfig{})
 		require.NoError(t, err)
-		lists := [2][]netip.Prefix{manyPrefixes(10, 300), manyPrefixes(11, 300)}
+		lists := [2][]netip.Prefix{manyPrefixes(10, 1000), manyPrefixes(11, 1000)}
 		for i := range lists {
 			lists[i] = append(lists[i], vm2v4)
 		}
@@ -102,13 +102,13 @@ func TestKernelSets(t *testing.T) {
 			return vm3.ProbeUDP(ctx, netip.AddrPortFrom(e.VM1.IPv4(), port))
 		})
 		start := time.Now()
-		const updates = 40
+		const updates = 100
 		for i := range updates {
 			require.NoError(t, do(func() error { return b.SetMembers(ctx, v4, lists[i%2]) }))
 		}
 		took := time.Since(start)
 		rm, rs := member.Stop(), stranger.Stop()
-		t.Logf("%d replacements of 301 members in %v (%v each); member stream %d/%d delivered, stranger stream %d/%d blocked",
+		t.Logf("%d replacements of 1001 members in %v (%v each); member stream %d/%d delivered, stranger stream %d/%d blocked",
 			updates, took, took/updates, rm.Delivered, rm.Total(), rs.Blocked, rs.Total())
 		assert.Positive(t, rm.Delivered)
 		assert.Zero(t, rm.Blocked+rm.Failed, "a member was blocked during the replacements: %v", rm.Errors)
@@ -206,6 +206,10 @@ func TestKernelSetsLarge(t *testing.T) {
 	require.NoError(t, err, stderr)
 	assert.Contains(t, out, "Number of entries: 20000")
 	t.Logf("filled a set with %d members in %v (%v per member)", len(members), took, took/time.Duration(len(members)))
+
+	start = time.Now()
+	require.NoError(t, lab.Do(func() error { return b.SetMembers(ctx, "gnwf-kt-large", members[:1]) }))
+	t.Logf("replaced %d members with one in %v", len(members), time.Since(start))
 }
 
 func listSets(b *Backend, e *kerneltest.Env) (names []string, err error) {

@@ -397,3 +397,19 @@ func TestTempSetNameFitsAndIsValid(t *testing.T) {
 		assert.Error(t, checkSetName(tmp), "temporary names cannot be managed sets")
 	}
 }
+
+func TestParseHeaderRefusesMalformedReplies(t *testing.T) {
+	for _, msg := range [][]byte{
+		nil,
+		{2, 0, 0},
+		{2, 0, 0, 0},                   // no set name
+		{2, 0, 0, 0, 8, 0, 2, 0, 'a'},  // attribute longer than the message
+		{2, 0, 0, 0, 3, 0, 2, 0, 0xff}, // attribute shorter than its header
+	} {
+		_, err := parseHeader(msg)
+		assert.Error(t, err, "%x", msg)
+	}
+	h, err := parseHeader([]byte{2, 0, 0, 0, 6, 0, 2, 0, 'a', 0, 0, 0})
+	require.NoError(t, err)
+	assert.Equal(t, "a", h.name)
+}
