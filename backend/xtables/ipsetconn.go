@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"syscall"
 	"time"
@@ -26,7 +25,9 @@ type ipsetConn interface {
 	headers() ([]setHeader, error)
 	// create makes an empty hash:net set of family with ownedMaxElem.
 	create(name string, family setFamily) error
-	add(name string, p netip.Prefix) error
+	// add adds members in one request; on failure, the ones before the
+	// failing member may have been added.
+	add(name string, members []netip.Prefix) error
 	// swap exchanges the contents of two sets (ipset swap).
 	swap(a, b string) error
 	destroy(name string) error
@@ -67,13 +68,15 @@ const netlinkTimeout = 10 * time.Second
 // netlinkIPSetConn is the default ipsetConn. Its netlink sockets are opened
 // in the calling thread's network namespace, so every request of one Sets
 // call reaches the same namespace even if the goroutine moves to another
-// thread. Changes go through the netlink library's ipset functions; set
-// headers are listed on a socket of our own, because the library lists
-// every member too (about a second for 20,000 members), where the kernel
-// can send the headers alone.
+// thread. Sets are created, swapped and destroyed with the netlink
+// library's ipset functions. Two requests are built here and sent on a
+// socket of our own, for speed: listing headers (the library lists every
+// member too, about a second for 20,000 members, where the kernel can send
+// the headers alone) and adding members (the library sends one message per
+// member; the kernel takes many in one, as "ipset restore" sends them).
 type netlinkIPSetConn struct {
-	h    *netlink.Handle
-	list *nl.SocketHandle
+	h   *netlink.Handle
+	own *nl.SocketHandle
 }
 
 func openNetlinkIPSets() (ipsetConn, error) {
@@ -96,7 +99,7 @@ func openNetlinkIPSets() (ipsetConn, error) {
 		h.Close()
 		return nil, fmt.Errorf("setting the netlink socket timeout: %w", err)
 	}
-	return netlinkIPSetConn{h: h, list: &nl.SocketHandle{Socket: s}}, nil
+	return netlinkIPSetConn{h: h, own: &nl.SocketHandle{Socket: s}}, nil
 }
 
 // guard turns a panic of the netlink library into an error: its ipset code
@@ -112,20 +115,32 @@ func guard(err *error) {
 // (IPSET_FLAG_LIST_HEADER in linux/netfilter/ipset/ip_set.h).
 const ipsetFlagListHeader = 1 << 2
 
-// listHeaders lists the named set's header, or every set's when name is "".
-func (c netlinkIPSetConn) listHeaders(name string) ([]setHeader, error) {
-	req := nl.NewNetlinkRequest(nl.IPSET_CMD_LIST|unix.NFNL_SUBSYS_IPSET<<8, nl.GetIpsetFlags(nl.IPSET_CMD_LIST))
-	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.list}
+// request starts an ipset request for cmd on our own socket.
+func (c netlinkIPSetConn) request(cmd int, name string) *nl.NetlinkRequest {
+	req := nl.NewNetlinkRequest(cmd|unix.NFNL_SUBSYS_IPSET<<8, nl.GetIpsetFlags(cmd))
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_NETFILTER: c.own}
 	req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.AF_NETLINK, Version: nl.NFNETLINK_V0})
 	req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_PROTOCOL, nl.Uint8Attr(nl.IPSET_PROTOCOL)))
 	if name != "" {
 		req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_SETNAME, nl.ZeroTerminated(name)))
 	}
-	req.AddData(&nl.Uint32Attribute{Type: nl.IPSET_ATTR_FLAGS | nl.NLA_F_NET_BYTEORDER, Value: ipsetFlagListHeader})
+	return req
+}
+
+// execute runs req and names ipset's private error codes.
+func execute(req *nl.NetlinkRequest) ([][]byte, error) {
 	msgs, err := req.Execute(unix.NETLINK_NETFILTER, 0)
 	if errno, ok := err.(syscall.Errno); ok && errno >= nl.IPSET_ERR_PRIVATE {
 		err = nl.IPSetError(errno)
 	}
+	return msgs, err
+}
+
+// listHeaders lists the named set's header, or every set's when name is "".
+func (c netlinkIPSetConn) listHeaders(name string) ([]setHeader, error) {
+	req := c.request(nl.IPSET_CMD_LIST, name)
+	req.AddData(&nl.Uint32Attribute{Type: nl.IPSET_ATTR_FLAGS | nl.NLA_F_NET_BYTEORDER, Value: ipsetFlagListHeader})
+	msgs, err := execute(req)
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +213,23 @@ func (c netlinkIPSetConn) create(name string, family setFamily) (err error) {
 	return c.h.IpsetCreate(name, setType, netlink.IpsetCreateOptions{Family: uint8(family), MaxElements: ownedMaxElem})
 }
 
-func (c netlinkIPSetConn) add(name string, p netip.Prefix) (err error) {
-	defer guard(&err)
-	return c.h.IpsetAdd(name, &netlink.IPSetEntry{IP: net.IP(p.Addr().AsSlice()), CIDR: uint8(p.Bits())})
+func (c netlinkIPSetConn) add(name string, members []netip.Prefix) error {
+	req := c.request(nl.IPSET_CMD_ADD, name)
+	adt := nl.NewRtAttr(nl.IPSET_ATTR_ADT|int(nl.NLA_F_NESTED), nil)
+	for _, p := range members {
+		data := adt.AddRtAttr(nl.IPSET_ATTR_DATA|int(nl.NLA_F_NESTED), nil)
+		addr := nl.IPSET_ATTR_IPADDR_IPV4
+		if p.Addr().Is6() {
+			addr = nl.IPSET_ATTR_IPADDR_IPV6
+		}
+		data.AddRtAttr(nl.IPSET_ATTR_IP|int(nl.NLA_F_NESTED), nil).AddRtAttr(addr|int(nl.NLA_F_NET_BYTEORDER), p.Addr().AsSlice())
+		data.AddRtAttr(nl.IPSET_ATTR_CIDR, nl.Uint8Attr(uint8(p.Bits())))
+	}
+	req.AddData(adt)
+	// The kernel takes a batch (IPSET_ATTR_ADT) only with a line number.
+	req.AddData(&nl.Uint32Attribute{Type: nl.IPSET_ATTR_LINENO | nl.NLA_F_NET_BYTEORDER, Value: 0})
+	_, err := execute(req)
+	return err
 }
 
 func (c netlinkIPSetConn) swap(a, b string) (err error) {
@@ -214,6 +243,6 @@ func (c netlinkIPSetConn) destroy(name string) (err error) {
 }
 
 func (c netlinkIPSetConn) close() {
-	c.list.Close()
+	c.own.Close()
 	c.h.Close()
 }

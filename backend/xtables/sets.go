@@ -30,9 +30,9 @@ const (
 	// tempSetPrefix starts the name of the set SetMembers fills before it
 	// swaps it with the live one; set names with it are refused.
 	tempSetPrefix = "gnwf-tmp-"
-	// ctxCheckEvery is how many members SetMembers adds between checks of
-	// its context.
-	ctxCheckEvery = 1024
+	// addBatch is how many members SetMembers adds with one request; it
+	// checks its context between requests.
+	addBatch = 1024
 )
 
 // ErrIPSetNotOwned is matched (errors.Is) by the error of SetMembers and
@@ -117,14 +117,12 @@ func (b *Backend) fillAndSwap(ctx context.Context, conn ipsetConn, name, tmp str
 		return fmt.Errorf("xtables: ipset %q: creating temporary set %q: %w", name, tmp, err)
 	}
 	created = append(created, tmp)
-	for i, p := range entries {
-		if i%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	for batch := range slices.Chunk(entries, addBatch) {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		if err := conn.add(tmp, p); err != nil {
-			return fmt.Errorf("xtables: ipset %q: adding %s: %w", name, p, err)
+		if err := conn.add(tmp, batch); err != nil {
+			return fmt.Errorf("xtables: ipset %q: adding %d members from %s on: %w", name, len(batch), batch[0], err)
 		}
 	}
 	if !exists {

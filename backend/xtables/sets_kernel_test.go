@@ -101,15 +101,16 @@ func TestKernelSets(t *testing.T) {
 			defer cancel()
 			return vm3.ProbeUDP(ctx, netip.AddrPortFrom(e.VM1.IPv4(), port))
 		})
+		// Replace for a second at least, so that both streams run many probes.
 		start := time.Now()
-		const updates = 100
-		for i := range updates {
-			require.NoError(t, do(func() error { return b.SetMembers(ctx, v4, lists[i%2]) }))
+		updates := 0
+		for ; updates < 40 || time.Since(start) < time.Second; updates++ {
+			require.NoError(t, do(func() error { return b.SetMembers(ctx, v4, lists[updates%2]) }))
 		}
 		took := time.Since(start)
 		rm, rs := member.Stop(), stranger.Stop()
 		t.Logf("%d replacements of 1001 members in %v (%v each); member stream %d/%d delivered, stranger stream %d/%d blocked",
-			updates, took, took/updates, rm.Delivered, rm.Total(), rs.Blocked, rs.Total())
+			updates, took, took/time.Duration(updates), rm.Delivered, rm.Total(), rs.Blocked, rs.Total())
 		assert.Positive(t, rm.Delivered)
 		assert.Zero(t, rm.Blocked+rm.Failed, "a member was blocked during the replacements: %v", rm.Errors)
 		assert.Zero(t, rs.Delivered, "a stranger got through during the replacements")
@@ -143,13 +144,13 @@ func TestKernelSets(t *testing.T) {
 		// Cancelled before the first add: SetMembers stops before touching
 		// the kernel; then a cancellation midway, after the temporary exists.
 		require.ErrorIs(t, do(func() error { return b2.SetMembers(cctx, v4, other) }), context.Canceled)
-		midway := &cancelAfterAdds{n: ctxCheckEvery + 1}
+		midway := &cancelAfterAdds{n: 1}
 		b2.opts.ipsets = func() (ipsetConn, error) {
 			c, err := openNetlinkIPSets()
 			midway.ipsetConn = c
 			return midway, err
 		}
-		err = do(func() error { return b2.SetMembers(midway.ctx(ctx), v4, manyPrefixes(12, 3*ctxCheckEvery)) })
+		err = do(func() error { return b2.SetMembers(midway.ctx(ctx), v4, manyPrefixes(12, 3*addBatch)) })
 		require.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, before, ipset("save"))
 		check(t, "still a member", kerneltest.Pass, fromVM2)
@@ -229,7 +230,8 @@ func manyPrefixes(first byte, n int) []netip.Prefix {
 	return out
 }
 
-// cancelAfterAdds is an ipsetConn that cancels its context after n adds.
+// cancelAfterAdds is an ipsetConn that cancels its context after n add
+// requests.
 type cancelAfterAdds struct {
 	ipsetConn
 	n      int
@@ -242,9 +244,9 @@ func (c *cancelAfterAdds) ctx(parent context.Context) context.Context {
 	return ctx
 }
 
-func (c *cancelAfterAdds) add(name string, p netip.Prefix) error {
+func (c *cancelAfterAdds) add(name string, members []netip.Prefix) error {
 	if c.n--; c.n == 0 {
 		c.cancel()
 	}
-	return c.ipsetConn.add(name, p)
+	return c.ipsetConn.add(name, members)
 }

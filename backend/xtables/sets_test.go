@@ -79,15 +79,17 @@ func (f *fakeIPSets) create(name string, family setFamily) error {
 	return nil
 }
 
-func (f *fakeIPSets) add(name string, p netip.Prefix) error {
-	if err := f.record(fmt.Sprintf("add %s %s", name, p)); err != nil {
-		return err
+func (f *fakeIPSets) add(name string, members []netip.Prefix) error {
+	for _, p := range members {
+		if err := f.record(fmt.Sprintf("add %s %s", name, p)); err != nil {
+			return err
+		}
+		s := f.sets[name]
+		if s == nil {
+			return syscall.ENOENT
+		}
+		s.members = append(s.members, p)
 	}
-	s := f.sets[name]
-	if s == nil {
-		return syscall.ENOENT
-	}
-	s.members = append(s.members, p)
 	return nil
 }
 
