@@ -26,12 +26,13 @@
 // With Options.LibvirtNames the names are libvirt's: libvirt-I-vnet0,
 // libvirt-O-vnet0, I-vnet0-arp-mac, FI-vnet0, FO-vnet0, HI-vnet0,
 // libvirt-in, libvirt-out, libvirt-in-post, libvirt-host-in. By default
-// they carry our prefix: gnwf-I-vnet0, gI-vnet0:arp-mac, gnwf-FI-vnet0,
+// they carry our prefix: gnwf-I-vnet0, gnwf-I-vnet0:arp-mac, gnwf-FI-vnet0,
 // gnwf-in, … Both fit the 28-character limit of ebtables-nft and iptables
 // for 15-byte port devices, except libvirt's sub-chain names, which a long
 // port device plus a long filter chain name can exceed (an error, as in
 // libvirt); our sub-chain names then fall back to the chain's index
-// (gI-<port>:3).
+// (gnwf-I-<port>:3). Our sub-chain names start with their root chain's name
+// so that a binding's chains sort together (see Speed).
 //
 // # Atomic updates: two generations
 //
@@ -86,6 +87,34 @@
 // made is never touched, and a restarted process finds its sets again.
 // DeleteSet refuses while an installed binding's rules use the set, and
 // reports the kernel's refusal while any other rule does.
+//
+// # Speed
+//
+// The cost of a restore run with the nft-based tools (iptables 1.8.9,
+// measured with 1000 clean-traffic bindings) comes from four places:
+//
+//   - The tool keeps every chain name its input mentions in a sorted linked
+//     list, so each line costs a walk past the names that sort before its
+//     chain. Lines are therefore written in blocks of chains that sort
+//     together, in descending order (see txn), and our ebtables sub-chain
+//     names extend their root chain's name; this made loading 1000
+//     bindings with ebtables-restore about three times faster. libvirt's
+//     names (Options.LibvirtNames) do not sort together, so loading many
+//     bindings under them stays quadratic in this list.
+//   - ebtables-restore fetches the rules of every chain its input names,
+//     and of the built-in chains, whenever it changes a user-defined chain;
+//     iptables-restore fetches a chain's rules to delete a rule from it by
+//     specification. Removing a binding therefore reads the shared chains
+//     (PREROUTING and POSTROUTING; libvirt-in, -out, -in-post, -host-in),
+//     which hold one rule per binding. *-restore cannot delete by handle.
+//   - The kernel validates every rule reachable from the table's base
+//     chains on each commit that adds a rule with a verdict, so each commit
+//     costs time linear in the rules of the table.
+//   - ebtables-nft writes each user-defined chain's ACCEPT policy as a rule.
+//
+// Adding a binding costs one process per tool and time linear in the rules
+// already installed (the two kernel costs above), not in the bindings'
+// number of rules or processes.
 //
 // # Deviations from libvirt
 //

@@ -65,9 +65,7 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			for _, l := range old.links {
 				x.link(&x.unlink, "-D", l)
 			}
-			for _, name := range old.chains {
-				x.drop(name)
-			}
+			b.drop(x, old.chains)
 			s.prev[c.port], s.next[c.port] = old, nil
 			continue
 		}
@@ -83,26 +81,23 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			return nil, err
 		}
 		links := b.names.links(x.t, c.want, names)
-		x.install(c.want, names)
 		var oldLinks, oldChains []string
 		if old != nil {
 			oldLinks, oldChains = old.links, old.chains
 		}
+		var newLinks []string
 		for _, l := range links {
 			if !slices.Contains(oldLinks, l) {
-				x.link(&x.rules, "-A", l)
+				newLinks = append(newLinks, l)
 			}
 		}
+		x.install(c.want, names, newLinks)
 		for _, l := range oldLinks {
 			if !slices.Contains(links, l) {
 				x.link(&x.unlink, "-D", l)
 			}
 		}
-		for _, name := range oldChains {
-			if !slices.Contains(names, name) {
-				x.drop(name)
-			}
-		}
+		b.drop(x, slices.DeleteFunc(slices.Clone(oldChains), func(name string) bool { return slices.Contains(names, name) }))
 		s.prev[c.port] = old
 		s.next[c.port] = &portState{gen: gen, fp: c.want.fp, graph: c.graph, chains: names, links: links}
 	}
@@ -122,7 +117,7 @@ func (b *Backend) addBase(x *txn, s *staged) {
 	}
 	for _, bc := range baseChains {
 		if !s.haveHook[bc] {
-			x.link(&x.rules, "-I", b.names.hookInsert(bc))
+			x.link(&x.decl, "-I", b.names.hookInsert(bc))
 			s.haveHook[bc] = true
 		}
 	}
@@ -139,8 +134,32 @@ func (b *Backend) removeBase(x *txn, s *staged) {
 	}
 	for _, bc := range baseChains {
 		if s.haveBase[bc] {
-			x.drop(b.names.base(bc))
+			b.drop(x, []string{b.names.base(bc)})
 			s.haveBase[bc] = false
 		}
 	}
+}
+
+// drop flushes and deletes chains: in one block per root chain (an
+// ebtables root chain with the chains after it, up to the next root; each
+// iptables chain alone), so the blocks can be written in any order.
+func (b *Backend) drop(x *txn, chains []string) {
+	for start := 0; start < len(chains); {
+		end := start + 1
+		for end < len(chains) && !b.isRoot(x.t, chains[end]) {
+			end++
+		}
+		x.drop(chains[start:end]...)
+		start = end
+	}
+}
+
+// isRoot reports whether a chain of ours is reached only through a link,
+// not from another chain of the binding.
+func (b *Backend) isRoot(t tool, name string) bool {
+	if t != toolEb {
+		return true
+	}
+	_, _, _, ok := b.parseEbRoot(name)
+	return ok
 }
