@@ -14,10 +14,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,7 +71,27 @@ func main() {
 			ms(r.apply.d), ms(r.apply.cpu), r.apply.procs, ms(r.apply.d/time.Duration(n)),
 			ms(r.add.d), ms(r.add.cpu), r.add.procs, ms(r.remove.d), ms(r.remove.cpu), r.remove.procs,
 			ms(r.reapply.d), r.reapply.procs)
+		for _, st := range []struct {
+			name string
+			s    step
+		}{{"apply", r.apply}, {"add-one", r.add}, {"remove-one", r.remove}} {
+			fmt.Printf("%6s %-10s %s\n", "", st.name, st.s.toolLine())
+		}
 	}
+}
+
+// toolLine lists a step's programs with their wall and CPU time, slowest
+// first.
+func (s step) toolLine() string {
+	names := slices.Collect(maps.Keys(s.tools))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(s.tools[b].d, s.tools[a].d) })
+	var parts []string
+	for _, n := range names {
+		if t := s.tools[n]; t.runs > 0 {
+			parts = append(parts, fmt.Sprintf("%s %v (cpu %v)", n, t.d.Round(10*time.Microsecond), t.cpu.Round(10*time.Microsecond)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func backendNames() []string {
@@ -86,6 +109,8 @@ type step struct {
 	// cpu is the CPU time (user+system) of the processes the step ran,
 	// which, unlike d, does not depend on how busy the machine is.
 	cpu time.Duration
+	// tools is the time of the step's processes per program.
+	tools map[string]toolTime
 }
 
 type result struct{ apply, add, remove, reapply step }
@@ -102,10 +127,16 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 		return result{}, err
 	}
 	timed := func(f func() error) (step, error) {
-		before, cpu := ex.count(), childCPU()
+		before, cpu, tools := ex.count(), childCPU(), ex.perTool()
 		start := time.Now()
 		err := f()
-		return step{d: time.Since(start), procs: ex.count() - before, cpu: childCPU() - cpu}, err
+		s := step{d: time.Since(start), procs: ex.count() - before, cpu: childCPU() - cpu, tools: ex.perTool()}
+		for name, t := range tools {
+			d := s.tools[name]
+			d.runs, d.d, d.cpu = d.runs-t.runs, d.d-t.d, d.cpu-t.cpu
+			s.tools[name] = d
+		}
+		return s, err
 	}
 	var r result
 	if r.apply, err = timed(func() error { return be.Apply(ctx, graphs[:n]...) }); err != nil {
