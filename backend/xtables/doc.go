@@ -10,8 +10,10 @@
 // for frames to it ("-A POSTROUTING -o <port>"), plus one sub-chain per
 // filter chain name and side, entered from the root chain with libvirt's
 // protocol guard (-p 0x0800, -p 0x0806, …, -d 01:80:c2:00:00:00 for stp).
-// A chain exists only for a side it has rules for. Chains have policy
-// ACCEPT, as libvirt's do.
+// A chain exists only for a side it has rules for. A frame that falls off
+// the end of a chain is accepted, as with libvirt's chains (policy ACCEPT);
+// ours have policy RETURN and end with an explicit -j ACCEPT unless their
+// last rule is an unconditional verdict (see Speed).
 //
 // IP-layer rules go to the iptables/ip6tables filter table: per binding FI
 // (forwarded from the VM), FO (forwarded to it) and HI (from the VM to the
@@ -110,7 +112,11 @@
 //   - The kernel validates every rule reachable from the table's base
 //     chains on each commit that adds a rule with a verdict, so each commit
 //     costs time linear in the rules of the table.
-//   - ebtables-nft writes each user-defined chain's ACCEPT policy as a rule.
+//   - ebtables-nft writes a user-defined chain's ACCEPT policy as a rule at
+//     its end; our chains have policy RETURN and a closing -j ACCEPT only
+//     where it is reachable, which saved a quarter of the rules of
+//     clean-traffic (nine per binding) and about 15% of ebtables-restore's
+//     time.
 //
 // Adding a binding costs one process per tool and time linear in the rules
 // already installed (the two kernel costs above), not in the bindings'
@@ -133,4 +139,7 @@
 //     when they hold control characters.
 //   - Our default chain names carry the gnwf prefix (libvirt's with
 //     LibvirtNames).
+//   - ebtables chains have policy RETURN and end with -j ACCEPT where a
+//     frame can reach their end (libvirt: policy ACCEPT); frames are
+//     treated the same.
 package xtables

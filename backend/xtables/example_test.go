@@ -32,8 +32,9 @@ func ExampleBackend_Render() {
 	// Output:
 	// # ebtables-restore
 	// *nat
-	// :libvirt-I-vnet0 ACCEPT
+	// :libvirt-I-vnet0 RETURN
 	// -A libvirt-I-vnet0 -s ! 52:54:00:12:34:56 -j DROP
+	// -A libvirt-I-vnet0 -j ACCEPT
 	// -A PREROUTING -i vnet0 -j libvirt-I-vnet0
 	// # iptables-restore
 	// *filter

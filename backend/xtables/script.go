@@ -86,7 +86,7 @@ func (x *txn) declare(sec *strings.Builder, name string) {
 	sec.WriteByte(':')
 	sec.WriteString(name)
 	if x.t == toolEb {
-		sec.WriteString(" ACCEPT\n")
+		sec.WriteString(" RETURN\n") // see endWithAccept
 	} else {
 		sec.WriteString(" - [0:0]\n")
 	}
