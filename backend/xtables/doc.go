@@ -41,9 +41,10 @@
 // xtables cannot atomically rename a referenced chain, so per-binding chains
 // come in two generations that alternate: generation 0 uses libvirt's final
 // letters (I, O, FI, FO, HI), generation 1 libvirt's temporary ones (J, P,
-// FJ, FP, HJ). An update builds the new generation's chains, appends the new
-// links (PREROUTING/POSTROUTING jumps, physdev gotos), deletes the old
-// links, and flushes and deletes the old chains — all in one restore input.
+// FJ, FP, HJ). An update deletes the old links, flushes and deletes the old
+// chains, builds the new generation's chains and appends the new links
+// (PREROUTING/POSTROUTING jumps, physdev gotos) — all in one restore input,
+// whose order packets never see.
 // iptables-restore commits a table in one transaction (COMMIT) and
 // ebtables-restore likewise, so each tool switches from the complete old
 // ruleset to the complete new one; a failed restore changes nothing in its
@@ -109,6 +110,14 @@
 //     specification. Removing a binding therefore reads the shared chains
 //     (PREROUTING and POSTROUTING; libvirt-in, -out, -in-post, -host-in),
 //     which hold one rule per binding. *-restore cannot delete by handle.
+//   - -F walks every rule appended earlier in the same input, so removals
+//     are written before the new rules (see txn); deleting a rule by
+//     specification searches its chain from the start, so deletions are
+//     written in the order the rules were appended. Swapping all 1000
+//     bindings to a new generation took 86 s in ebtables-restore and takes
+//     about 4.5 s; what is left is the chain list walk above, because a
+//     generation's letter comes before the port device in a root chain's
+//     name, so the two generations of a binding do not sort together.
 //   - The kernel validates every rule reachable from the table's base
 //     chains on each commit that adds a rule with a verdict, so each commit
 //     costs time linear in the rules of the table.

@@ -2,6 +2,7 @@ package xtables
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -62,9 +63,7 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			if old == nil {
 				continue
 			}
-			for _, l := range old.links {
-				x.link(&x.unlink, "-D", l)
-			}
+			unlink(x, old.links, old.chains)
 			b.drop(x, old.chains)
 			s.prev[c.port], s.next[c.port] = old, nil
 			continue
@@ -92,11 +91,7 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			}
 		}
 		x.install(c.want, names, newLinks)
-		for _, l := range oldLinks {
-			if !slices.Contains(links, l) {
-				x.link(&x.unlink, "-D", l)
-			}
-		}
+		unlink(x, slices.DeleteFunc(slices.Clone(oldLinks), func(l string) bool { return slices.Contains(links, l) }), oldChains)
 		b.drop(x, slices.DeleteFunc(slices.Clone(oldChains), func(name string) bool { return slices.Contains(names, name) }))
 		s.prev[c.port] = old
 		s.next[c.port] = &portState{gen: gen, fp: c.want.fp, graph: c.graph, chains: names, links: links}
@@ -128,7 +123,7 @@ func (b *Backend) removeBase(x *txn, s *staged) {
 	hooks := b.names.hooks()
 	for _, bc := range baseChains {
 		if s.haveHook[bc] {
-			x.link(&x.unlink, "-D", hooks[bc][1])
+			x.unlink(b.names.base(bc), hooks[bc][1])
 			s.haveHook[bc] = false
 		}
 	}
@@ -137,6 +132,21 @@ func (b *Backend) removeBase(x *txn, s *staged) {
 			b.drop(x, []string{b.names.base(bc)})
 			s.haveBase[bc] = false
 		}
+	}
+}
+
+// unlink deletes a binding's links, each keyed by the chain of chains it
+// jumps to (the first chain for a link that jumps to none), as install
+// keyed the blocks that appended them.
+func unlink(x *txn, links, chains []string) {
+	for _, l := range links {
+		key := ""
+		if target := l[strings.LastIndexByte(l, ' ')+1:]; slices.Contains(chains, target) {
+			key = target
+		} else if len(chains) > 0 {
+			key = chains[0]
+		}
+		x.unlink(key, l)
 	}
 }
 
