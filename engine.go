@@ -82,8 +82,6 @@ func New(cfg Config) (*Engine, error) {
 // Store returns the engine's filter store, for lookups.
 func (e *Engine) Store() *nwfilter.Store { return e.store }
 
-// Backend returns the engine's backend.
-func (e *Engine) Backend() backend.Backend { return e.backend }
 
 // AddBinding compiles the bindings and installs them in one backend Apply
 // call. A binding replaces the one installed on the same port device. When

@@ -25,6 +25,20 @@ func (p printApplies) Apply(_ context.Context, gs ...*ir.Graph) error {
 	return nil
 }
 
+// newDryRunEngine returns an engine whose nftables backend only prints what
+// it would apply.
+func newDryRunEngine() *gonwfilter.Engine {
+	be, err := nftables.New(nftables.Options{})
+	if err != nil {
+		panic(err)
+	}
+	engine, err := gonwfilter.New(gonwfilter.Config{Backend: printApplies{be}})
+	if err != nil {
+		panic(err)
+	}
+	return engine
+}
+
 func ExampleEngine() {
 	be, err := nftables.New(nftables.Options{})
 	if err != nil {
@@ -59,17 +73,10 @@ func ExampleEngine() {
 }
 
 func ExampleEngine_DefineFilter() {
-	be, err := nftables.New(nftables.Options{})
-	if err != nil {
-		panic(err)
-	}
-	engine, err := gonwfilter.New(gonwfilter.Config{Backend: printApplies{be}})
-	if err != nil {
-		panic(err)
-	}
+	engine := newDryRunEngine()
 	ctx := context.Background()
 	mac := ir.MAC{0x52, 0x54, 0x00, 0x00, 0x00, 0x01}
-	err = engine.AddBinding(ctx,
+	err := engine.AddBinding(ctx,
 		&nwfilter.Binding{PortDev: "vnet0", MAC: mac, FilterRef: nwfilter.FilterRef{Filter: "no-mac-spoofing"}},
 		&nwfilter.Binding{PortDev: "vnet1", MAC: mac, FilterRef: nwfilter.FilterRef{Filter: "allow-arp"}},
 	)
@@ -93,15 +100,8 @@ func ExampleEngine_DefineFilter() {
 }
 
 func ExampleEngine_Explain() {
-	be, err := nftables.New(nftables.Options{})
-	if err != nil {
-		panic(err)
-	}
-	engine, err := gonwfilter.New(gonwfilter.Config{Backend: printApplies{be}})
-	if err != nil {
-		panic(err)
-	}
-	err = engine.AddBinding(context.Background(), &nwfilter.Binding{
+	engine := newDryRunEngine()
+	err := engine.AddBinding(context.Background(), &nwfilter.Binding{
 		PortDev: "vnet0",
 		MAC:     ir.MAC{0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
 		FilterRef: nwfilter.FilterRef{

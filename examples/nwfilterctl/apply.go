@@ -26,11 +26,11 @@ listed by 'ip netns'), and the host's own rules are not touched.`,
 		var (
 			bf    bindingFlags
 			be    backendFlags
-			netns string
+			netns netnsFlag
 		)
 		bf.register(fs, true)
 		be.register(fs, true)
-		fs.StringVar(&netns, "netns", "", "run inside the network namespace `NAME` (see 'ip netns list')")
+		netns.register(fs)
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected argument %q", args[0])
@@ -39,7 +39,7 @@ listed by 'ip netns'), and the host's own rules are not touched.`,
 			if err != nil {
 				return err
 			}
-			return inNetns(netns, func() error {
+			return netns.do(func() error {
 				b, err := be.open(ctx, bindings)
 				if err != nil {
 					return err

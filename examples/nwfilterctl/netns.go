@@ -1,12 +1,25 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netns"
 )
+
+// netnsFlag is --netns.
+type netnsFlag struct {
+	name string
+}
+
+func (n *netnsFlag) register(fs *flag.FlagSet) {
+	fs.StringVar(&n.name, "netns", "", "run inside the network namespace `NAME` (see 'ip netns list')")
+}
+
+// do runs fn inside the namespace the flag names, if any.
+func (n *netnsFlag) do(fn func() error) error { return inNetns(n.name, fn) }
 
 // inNetns runs fn with the calling goroutine locked to an OS thread that is
 // switched into the named network namespace, so that the sockets fn opens and

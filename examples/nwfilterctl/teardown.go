@@ -19,11 +19,11 @@ shared structures go with the last binding. Give the same --backend and
 	define: func(fs *flag.FlagSet, out output) func(context.Context, []string) error {
 		var (
 			be       backendFlags
-			netns    string
+			netns    netnsFlag
 			portDevs stringList
 		)
 		be.register(fs, true)
-		fs.StringVar(&netns, "netns", "", "run inside the network namespace `NAME` (see 'ip netns list')")
+		netns.register(fs)
 		fs.Var(&portDevs, "portdev", "a port device `IF` to clean up (repeatable)")
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
@@ -37,7 +37,7 @@ shared structures go with the last binding. Give the same --backend and
 					return badInput(err)
 				}
 			}
-			return inNetns(netns, func() error {
+			return netns.do(func() error {
 				b, err := be.open(ctx, nil)
 				if err != nil {
 					return err
