@@ -350,5 +350,9 @@ func (e *Engine) Explain(portDev, packet string) (sim.Result, error) {
 	if err != nil {
 		return sim.Result{}, fmt.Errorf("explain: %w", err)
 	}
-	return sim.Evaluate(inst.graph, p), nil
+	res, err := sim.Simulate(inst.graph, p)
+	if err != nil {
+		return sim.Result{}, fmt.Errorf("explain: %w", err)
+	}
+	return res, nil
 }

@@ -1,7 +1,6 @@
 package nwfilter
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,8 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestBuiltinsParse(t *testing.T) {
 	filters, err := builtinFilters()

@@ -22,8 +22,9 @@ import (
 //
 // What the Store checks, and what it leaves to later stages:
 //   - Define refuses a filter whose references would form a cycle (libvirt
-//     checks this too), a filter without a name or with an invalid chain, and
-//     a UUID that another filter already has.
+//     checks this too, "filter would introduce a loop"), a filter without a
+//     name or with an invalid chain name, and a UUID that another filter
+//     already has.
 //   - References to filters that are not (yet) defined are allowed at Define,
 //     as in libvirt; Compile and CheckRefs report them when a binding uses
 //     the tree.
@@ -80,9 +81,6 @@ func (s *Store) defineLocked(f *Filter) error {
 	}
 	if f.Name == "" {
 		return errors.New("define filter: the filter has no name")
-	}
-	if _, err := ParseChainName(f.Chain); err != nil {
-		return fmt.Errorf("define filter %q: %w", f.Name, err)
 	}
 	if old := s.filters[f.Name]; old != nil && f.UUID == "" && old.UUID != "" {
 		inherited := *f
@@ -213,7 +211,7 @@ func (s *Store) LoadDir(dir string) error {
 	defer s.mu.Unlock()
 	for _, f := range loaded {
 		if err := s.defineLocked(f); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", f.Pos.File, err))
+			errs = append(errs, fmt.Errorf("%s: %w", posString(f.Pos), err))
 		}
 	}
 	return errors.Join(errs...)
@@ -231,7 +229,8 @@ func readFilterFile(path, name string) (*Filter, error) {
 		return nil, err
 	}
 	if f.Name != name {
-		return nil, fmt.Errorf("%s:%d:%d: filter %q must be in a file named %s.xml", path, f.Pos.Line, f.Pos.Col, f.Name, f.Name)
+		return nil, &ParseError{File: path, Line: f.Pos.Line, Col: f.Pos.Col, Path: "filter/@name",
+			Msg: fmt.Sprintf("filter %q must be in a file named %s.xml", f.Name, f.Name)}
 	}
 	return f, nil
 }

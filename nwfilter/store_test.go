@@ -176,7 +176,7 @@ func TestStoreLoadDirBadFiles(t *testing.T) {
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, filepath.Join(dir, "broken.xml")+":")
-	assert.Contains(t, msg, filepath.Join(dir, "renamed.xml")+":1:1: filter \"other\" must be in a file named other.xml")
+	assert.Contains(t, msg, filepath.Join(dir, "renamed.xml")+":1:1: filter/@name: filter \"other\" must be in a file named other.xml")
 	assert.Contains(t, msg, filepath.Join(dir, "loop-b.xml")+":")
 	var perr *ParseError
 	assert.True(t, errors.As(err, &perr), "parse errors stay reachable with errors.As")

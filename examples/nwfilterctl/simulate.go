@@ -38,7 +38,11 @@ whatever the verdict, 1 when the binding does not compile, 2 on a bad SPEC.`,
 			if err != nil {
 				return badInput(err)
 			}
-			res := sim.Evaluate(g, p).String()
+			result, err := sim.Simulate(g, p)
+			if err != nil {
+				return badInput(err)
+			}
+			res := result.String()
 			if !strings.HasSuffix(res, "\n") {
 				res += "\n"
 			}
