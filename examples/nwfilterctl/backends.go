@@ -33,9 +33,9 @@ func (b *backendFlags) newBackend(name string) (backend.Backend, error) {
 	}
 	switch name {
 	case "xtables":
-		return xtables.New(xtables.Options{Execer: backend.OSExec{}, LibvirtNames: b.libvirtNames})
+		return xtables.New(xtables.Options{LibvirtNames: b.libvirtNames})
 	case "nftables":
-		return nftables.New(nftables.Options{Execer: backend.OSExec{}})
+		return nftables.New(nftables.Options{})
 	case "":
 		return nil, usageErrorf("give --backend xtables or --backend nftables")
 	}
