@@ -29,6 +29,7 @@ func golden(t *testing.T, name string, code int, stdout, stderr string) {
 	got := fmt.Sprintf("exit: %d\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr)
 	path := filepath.Join("testdata", "golden", name+".txt")
 	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 	}
 	want, err := os.ReadFile(path)
