@@ -125,24 +125,21 @@ func (s *Store) Undefine(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.filters[name] == nil {
-		return notFound(name)
+		return fmt.Errorf("filter %q: %w", name, ErrFilterNotFound)
 	}
 	delete(s.filters, name)
 	return nil
 }
 
-// Lookup returns the named filter, or an error matching ErrFilterNotFound.
+// Lookup returns the named filter, or ErrFilterNotFound itself: as for every
+// Resolver, the caller names the filter in its own error.
 func (s *Store) Lookup(name string) (*Filter, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if f := s.filters[name]; f != nil {
 		return f, nil
 	}
-	return nil, notFound(name)
-}
-
-func notFound(name string) error {
-	return fmt.Errorf("%w: %q", ErrFilterNotFound, name)
+	return nil, ErrFilterNotFound
 }
 
 // List returns the names of all filters, sorted.

@@ -69,6 +69,8 @@ func TestGolden(t *testing.T) {
 		{"simulate-bad-packet", with([]string{"simulate"}, with(cleanTrafficFlags, "--packet", "dir=sideways")...)},
 		{"render-xtables-clean-traffic", with([]string{"render", "--backend", "xtables"}, cleanTrafficFlags...)},
 		{"render-xtables-libvirt-names", with([]string{"render", "--backend", "xtables", "--libvirt-names"}, cleanTrafficFlags...)},
+		{"render-xtables-two-bindings", []string{"render", "--backend", "xtables", "--filters-dir", "testdata/filters",
+			"--binding", "testdata/bindings/vnet0.xml", "--binding", "testdata/bindings/vnet1.xml"}},
 		{"render-nftables-clean-traffic", with([]string{"render", "--backend", "nftables"}, cleanTrafficFlags...)},
 		{"render-nftables-two-bindings", []string{"render", "--backend", "nftables", "--filters-dir", "testdata/filters",
 			"--binding", "testdata/bindings/vnet0.xml", "--binding", "testdata/bindings/vnet1.xml"}},
@@ -188,7 +190,7 @@ func TestRenderHeaders(t *testing.T) {
 		"xtables":  {"# ebtables-restore\n", "# iptables-restore\n", "# ip6tables-restore\n"},
 		"nftables": {"# nft\n"},
 	} {
-		code, stdout, stderr := cli(t, with([]string{"render", "--backend", backend}, cleanTrafficFlags...)...)
+		code, stdout, stderr := cli(t, "render", "--backend", backend, "--filters-dir", "testdata/filters", "--binding", "testdata/bindings/vnet1.xml")
 		require.Equal(t, exitOK, code, stderr)
 		for _, h := range headers {
 			assert.Contains(t, stdout, h, backend)
