@@ -15,9 +15,9 @@ import (
 //go:embed builtin/*.xml
 var builtinFS embed.FS
 
-// builtinFilters parses the embedded filters once. An error here is a bug in
+// parsedBuiltins parses the embedded filters once. An error here is a bug in
 // the embedded data or the parser, caught by the package tests.
-var builtinFilters = sync.OnceValues(func() ([]*Filter, error) {
+var parsedBuiltins = sync.OnceValues(func() ([]*Filter, error) {
 	return parseBuiltins(builtinFS)
 })
 
@@ -60,7 +60,7 @@ func BuiltinNames() []string {
 // mustBuiltins returns the parsed built-in filters and panics when they do not
 // parse, which the package tests rule out.
 func mustBuiltins() []*Filter {
-	filters, err := builtinFilters()
+	filters, err := parsedBuiltins()
 	if err != nil {
 		panic("nwfilter: " + err.Error())
 	}
