@@ -82,7 +82,6 @@ func New(cfg Config) (*Engine, error) {
 // Store returns the engine's filter store, for lookups.
 func (e *Engine) Store() *nwfilter.Store { return e.store }
 
-
 // AddBinding compiles the bindings and installs them in one backend Apply
 // call. A binding replaces the one installed on the same port device. When
 // any binding does not compile, or the backend fails, nothing changes.
