@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"sigs.k8s.io/knftables"
+
 	"github.com/gonwfilter/gonwfilter"
 	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/backend/nftables"
@@ -28,7 +30,7 @@ func (p printApplies) Apply(_ context.Context, gs ...*ir.Graph) error {
 // newDryRunEngine returns an engine whose nftables backend only prints what
 // it would apply.
 func newDryRunEngine() *gonwfilter.Engine {
-	be, err := nftables.New(nftables.Options{})
+	be, err := nftables.New(nftables.Options{NFT: knftables.NewFake("", ""), Conntrack: nftables.ConntrackBrNetfilter})
 	if err != nil {
 		panic(err)
 	}
@@ -40,7 +42,7 @@ func newDryRunEngine() *gonwfilter.Engine {
 }
 
 func ExampleEngine() {
-	be, err := nftables.New(nftables.Options{})
+	be, err := nftables.New(nftables.Options{NFT: knftables.NewFake("", ""), Conntrack: nftables.ConntrackBrNetfilter})
 	if err != nil {
 		panic(err)
 	}

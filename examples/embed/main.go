@@ -20,6 +20,8 @@ import (
 	"os"
 	"strings"
 
+	"sigs.k8s.io/knftables"
+
 	"github.com/gonwfilter/gonwfilter"
 	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/backend/nftables"
@@ -118,7 +120,9 @@ func newBackend(name string) (backend.Backend, error) {
 	case "xtables":
 		return xtables.New(xtables.Options{})
 	case "nftables":
-		return nftables.New(nftables.Options{})
+		// A fake nft: render only, no root, and the conntrack path pinned
+		// instead of probed.
+		return nftables.New(nftables.Options{NFT: knftables.NewFake("", ""), Conntrack: nftables.ConntrackBrNetfilter})
 	}
 	return nil, fmt.Errorf("unknown backend %q: want xtables or nftables", name)
 }

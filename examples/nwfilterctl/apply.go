@@ -11,7 +11,7 @@ import (
 
 var applyCommand = &command{
 	name:     "apply",
-	synopsis: "apply [--backend xtables|nftables] [--libvirt-names] [--netns NAME] BINDING...",
+	synopsis: "apply [--backend xtables|nftables] [--libvirt-names] [--conntrack PATH] [--netns NAME] BINDING...",
 	summary:  "install the bindings' rules on this host, all in one go",
 	details: `Compiles the bindings and installs them with one atomic backend change: all
 of them are in force afterwards, or none is and the previous rules stay. A
@@ -30,6 +30,7 @@ listed by 'ip netns'), and the host's own rules are not touched.`,
 		)
 		bf.register(fs, true)
 		be.register(fs, true)
+		be.registerConntrack(fs)
 		netns.register(fs)
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
