@@ -21,7 +21,11 @@ CAP_NET_ADMIN).
 Without --backend, the backend is the one the bindings' <backend> elements ask
 for, else nftables when the capability probe finds it usable, else xtables.
 With --netns NAME everything runs inside the network namespace NAME (as
-listed by 'ip netns'), and the host's own rules are not touched.`,
+listed by 'ip netns'), and the host's own rules are not touched.
+
+Each run is a new backend. xtables picks up the chains of earlier runs and
+keeps the bindings it is not given. nftables owns its tables outright: a run
+installs exactly the bindings it is given, replacing those of earlier runs.`,
 	define: func(fs *flag.FlagSet, out output) func(context.Context, []string) error {
 		var (
 			bf    bindingFlags
