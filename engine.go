@@ -26,7 +26,9 @@ type Config struct {
 	Backend backend.Backend
 	// Logger receives a record for every change. Nil discards them.
 	Logger *slog.Logger
-	// CompileOptions are passed to nwfilter.Compile for every binding.
+	// CompileOptions are passed to nwfilter.Compile for every binding. Its
+	// LearnedIP would apply to every port alike: leave it empty and give each
+	// binding its addresses as IP parameters.
 	CompileOptions nwfilter.CompileOptions
 }
 
