@@ -71,8 +71,12 @@ func TestGolden(t *testing.T) {
 		{"render-xtables-libvirt-names", with([]string{"render", "--backend", "xtables", "--libvirt-names"}, cleanTrafficFlags...)},
 		{"render-xtables-two-bindings", []string{"render", "--backend", "xtables", "--filters-dir", "testdata/filters",
 			"--binding", "testdata/bindings/vnet0.xml", "--binding", "testdata/bindings/vnet1.xml"}},
-		{"render-nftables-clean-traffic", with([]string{"render", "--backend", "nftables"}, cleanTrafficFlags...)},
-		{"render-nftables-two-bindings", []string{"render", "--backend", "nftables", "--filters-dir", "testdata/filters",
+		// The nftables script depends on the conntrack path, which auto would
+		// probe: pin it so the goldens hold on every kernel.
+		{"render-nftables-clean-traffic", with([]string{"render", "--backend", "nftables", "--conntrack", "br_netfilter"}, cleanTrafficFlags...)},
+		{"render-nftables-bridge-conntrack", []string{"render", "--backend", "nftables", "--conntrack", "bridge", "--filters-dir", "testdata/filters",
+			"--binding", "testdata/bindings/vnet1.xml"}},
+		{"render-nftables-two-bindings", []string{"render", "--backend", "nftables", "--conntrack", "br_netfilter", "--filters-dir", "testdata/filters",
 			"--binding", "testdata/bindings/vnet0.xml", "--binding", "testdata/bindings/vnet1.xml"}},
 	}
 	for _, tt := range tests {
@@ -147,6 +151,8 @@ func TestErrors(t *testing.T) {
 		{"render unknown backend", with([]string{"render", "--backend", "pf"}, cleanTrafficFlags...), exitUsage, `unknown backend "pf"`},
 		{"render libvirt names nftables", with([]string{"render", "--backend", "nftables", "--libvirt-names"}, cleanTrafficFlags...), exitUsage, "only for --backend xtables"},
 		{"render missing variable", []string{"render", "--backend", "nftables", "--filter", "clean-traffic", "--portdev", "vnet0", "--mac", "52:54:00:12:34:56"}, exitFail, "IP"},
+		{"render bad conntrack", with([]string{"render", "--backend", "nftables", "--conntrack", "magic"}, cleanTrafficFlags...), exitUsage, `--conntrack "magic"`},
+		{"render conntrack xtables", with([]string{"render", "--backend", "xtables", "--conntrack", "bridge"}, cleanTrafficFlags...), exitUsage, "only for --backend nftables"},
 		{"apply unknown backend", with([]string{"apply", "--backend", "pf"}, cleanTrafficFlags...), exitUsage, `unknown backend "pf"`},
 		{"apply bad netns name", with([]string{"apply", "--netns", "../../proc/1/ns/net"}, cleanTrafficFlags...), exitUsage, "not a namespace name"},
 		{"apply missing netns", with([]string{"apply", "--netns", "gnft-cli-does-not-exist"}, cleanTrafficFlags...), exitUsage, "gnft-cli-does-not-exist"},
