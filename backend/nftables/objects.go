@@ -1,0 +1,159 @@
+package nftables
+
+import (
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+// chainObj is a regular chain and its rules.
+type chainObj struct {
+	family knftables.Family
+	name   string
+	rules  []nftRule
+}
+
+// setObj is a per-binding set (connlimit counters).
+type setObj struct {
+	family knftables.Family
+	name   string
+	typ    string
+}
+
+// elemObj is a dispatch-map element.
+type elemObj struct {
+	family  knftables.Family
+	mapName string
+	key     string
+	value   string
+}
+
+// objects are everything one binding owns in the kernel.
+type objects struct {
+	chains []chainObj
+	sets   []setObj
+	elems  []elemObj
+	// ipsets are the names of the ipsets the binding's rules reference.
+	ipsets []string
+	// sameOctet says a rule uses the arp-same-octet set.
+	sameOctet bool
+}
+
+func (o *objects) equal(p *objects) bool {
+	return slices.EqualFunc(o.chains, p.chains, func(a, b chainObj) bool {
+		return a.family == b.family && a.name == b.name && slices.Equal(a.rules, b.rules)
+	}) && slices.Equal(o.sets, p.sets) && slices.Equal(o.elems, p.elems) &&
+		slices.Equal(o.ipsets, p.ipsets) && o.sameOctet == p.sameOctet
+}
+
+// build renders the objects of one binding; id is its port id on the
+// br_netfilter path.
+func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, error) {
+	dev := g.Binding.PortDev
+	ifname, err := nftText(textIfname, dev)
+	if err != nil {
+		return nil, fmt.Errorf("binding %q: %w", dev, err)
+	}
+	o := &objects{}
+	br := knftables.BridgeFamily
+	hasIP := len(g.IP) > 0
+
+	// Ethernet layer.
+	from := chainObj{family: br, name: ident(prefixFrom, dev)}
+	to := chainObj{family: br, name: ident(prefixTo, dev)}
+	if hasIP && l.path == ConntrackBrNetfilter {
+		from.rules = append(from.rules, nftRule{Text: fmt.Sprintf("meta mark set meta mark & 0x%08x | 0x%08x", ^l.mark.inMask(), l.mark.inValue(id))})
+	}
+	subs := make([]chainObj, 0, 2*len(g.Ethernet))
+	for ci, c := range g.Ethernet {
+		f, t := &from, &to
+		if ci > 0 {
+			subs = append(subs, chainObj{family: br, name: ident(prefixFrom, dev, c.Name)}, chainObj{family: br, name: ident(prefixTo, dev, c.Name)})
+			f, t = &subs[len(subs)-2], &subs[len(subs)-1]
+		}
+		for _, e := range c.Entries {
+			if e.Jump != nil {
+				f.rules = append(f.rules, nftRule{Text: l2Jump(e.Jump.Kind, ident(prefixFrom, dev, e.Jump.Name))})
+				t.rules = append(t.rules, nftRule{Text: l2Jump(e.Jump.Kind, ident(prefixTo, dev, e.Jump.Name))})
+				continue
+			}
+			r := e.Rule
+			if r.Direction == ir.DirOut || r.Direction == ir.DirInOut {
+				if err := o.addL2(f, r, r.Direction == ir.DirInOut, dev); err != nil {
+					return nil, err
+				}
+			}
+			if r.Direction == ir.DirIn || r.Direction == ir.DirInOut {
+				if err := o.addL2(t, r, false, dev); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	o.chains = append(o.chains, from, to)
+	o.chains = append(o.chains, subs...)
+	o.elems = append(o.elems,
+		elemObj{br, mapL2From, ifname, "jump " + from.name},
+		elemObj{br, mapL2To, ifname, "jump " + to.name})
+	if !hasIP {
+		return o, nil
+	}
+
+	// IP layer.
+	fam := l.l3Family()
+	l3 := [3]chainObj{}
+	for c := range l3 {
+		l3[c] = chainObj{family: fam, name: ident(l3ChainMaps[c], dev)}
+	}
+	for _, r := range g.IP {
+		for _, in := range l3Instances(r) {
+			x := l3Rendering{family: fam}
+			if in.connlimit {
+				x.connlimitSet = ident(prefixCL, dev, fmt.Sprint(len(o.sets)))
+				typ := "ipv4_addr"
+				if r.Protocol.Layer() == ir.LayerIPv6 {
+					typ = "ipv6_addr"
+				}
+				o.sets = append(o.sets, setObj{family: fam, name: x.connlimitSet, typ: typ})
+			}
+			nr, err := l3Rule(r, in, x)
+			if err != nil {
+				return nil, &RuleError{PortDev: dev, Origin: r.Origin, Err: err}
+			}
+			l3[in.chain].rules = append(l3[in.chain].rules, nr)
+		}
+		for _, m := range r.Matches {
+			if m.Field == ir.FieldIPSet && !slices.Contains(o.ipsets, m.IPSet.Name) {
+				o.ipsets = append(o.ipsets, m.IPSet.Name)
+			}
+		}
+	}
+	slices.Sort(o.ipsets)
+	o.chains = append(o.chains, l3[:]...)
+	for c := range l3 {
+		o.elems = append(o.elems, elemObj{fam, l3ChainMaps[c], l.l3Key(l3ChainMaps[c], ifname, id), "jump " + l3[c].name})
+	}
+	if l.path == ConntrackBrNetfilter {
+		mt := chainObj{family: br, name: ident(prefixMarkTo, dev), rules: []nftRule{{
+			Text: fmt.Sprintf("meta mark set meta mark & 0x%08x | 0x%08x", ^l.mark.outMask(), l.mark.outValue(id)),
+		}}}
+		o.chains = append(o.chains, mt)
+		o.elems = append(o.elems, elemObj{br, mapMarkTo, ifname, "jump " + mt.name})
+	}
+	return o, nil
+}
+
+func (o *objects) addL2(c *chainObj, r *ir.Rule, swap bool, dev string) error {
+	res, ok, err := l2Rule(r, swap)
+	if err != nil {
+		return &RuleError{PortDev: dev, Origin: r.Origin, Err: err}
+	}
+	if ok {
+		c.rules = append(c.rules, res.rule)
+		o.sameOctet = o.sameOctet || res.sameOctet
+	}
+	return nil
+}
