@@ -271,7 +271,7 @@ func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
 		if r.ConnlimitNegate {
 			over = ""
 		}
-		t.add("add @%s { %s saddr ct count %s%d }", x.connlimitSet, ip, over, r.ConnlimitAbove)
+		t.add("update @%s { %s saddr ct count %s%d }", x.connlimitSet, ip, over, r.ConnlimitAbove)
 	}
 	if v := l3Verdict(r.Action, in.chain, x.family); v != "" {
 		t.add("%s", v)

@@ -82,7 +82,7 @@ func (b *Backend) Probe(ctx context.Context) (backend.Capabilities, error) {
 	caps.Features = append(caps.Features,
 		feature(FeatureConnlimit, b.check(ctx, knftables.InetFamily, knftables.ForwardHook,
 			&knftables.Set{Name: "cl", Type: "ipv4_addr", Flags: []knftables.SetFlag{knftables.DynamicFlag}, Size: ptr(uint64(16))},
-			"meta l4proto tcp add @cl { ip saddr ct count over 1 } drop"), "nft --check: ct count in a dynamic set"),
+			"meta l4proto tcp update @cl { ip saddr ct count over 1 } drop"), "nft --check: ct count in a dynamic set"),
 		feature(FeatureInetReject, b.check(ctx, knftables.InetFamily, knftables.ForwardHook, nil, "reject"), "nft --check: reject in inet forward"),
 		feature(FeatureBridgeReject, b.check(ctx, knftables.BridgeFamily, knftables.InputHook, nil, "ether type ip reject"), "nft --check: reject in bridge input"),
 		backend.Feature{Name: FeatureConntrackPath, Available: true, Detail: b.lay.path.String()},
