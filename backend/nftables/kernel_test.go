@@ -1,0 +1,113 @@
+package nftables
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+// vmPolicy is a typical stateful VM policy on port dev with MAC mac: the VM
+// may open anything, the outside may reach its TCP port 22, UDP to port 9 is
+// rejected, everything else is dropped; frames from another MAC are dropped.
+func vmPolicy(dev string, mac ir.MAC) *ir.Graph {
+	root := &ir.Chain{Name: "root", Kind: ir.ChainRoot, Entries: []ir.Entry{
+		{Rule: rule(ir.ProtoMAC, ir.DirOut, ir.ActionDrop, mSrcMAC(mac, true))},
+	}}
+	return &ir.Graph{
+		Binding:  ir.Binding{PortDev: dev, MAC: mac},
+		Ethernet: []*ir.Chain{root},
+		IP: []*ir.Rule{
+			rule(ir.ProtoUDP, ir.DirOut, ir.ActionReject, mNum(ir.FieldDstPort, 9, 9)),
+			rule(ir.ProtoTCP, ir.DirIn, ir.ActionAccept, mNum(ir.FieldDstPort, 22, 22)),
+			rule(ir.ProtoAll, ir.DirOut, ir.ActionAccept),
+			rule(ir.ProtoAll, ir.DirInOut, ir.ActionDrop),
+		},
+	}
+}
+
+var macA = ir.MAC{0x52, 0x54, 0, 0, 0, 0x0a}
+
+func TestKernelBrNetfilterPath(t *testing.T) {
+	l := newLab(t)
+	b := l.backend(t, ConntrackAuto)
+	require.Equal(t, ConntrackBrNetfilter, b.ConntrackPath(), "this kernel lacks nf_conntrack_bridge")
+	for _, port := range []int{22, 23, 80} {
+		listenTCP(t, l.a, port)
+		listenTCP(t, l.b, port)
+	}
+	listenTCP(t, l.host, 80)
+
+	l.apply(t, b, func(ctx context.Context) error { return b.Apply(ctx, vmPolicy("va", macA)) })
+
+	_, err := dialTCP(t, l.b, vmAIP, 22)
+	assert.NoError(t, err, "B may open A:22 (fo new, fi reply established)")
+	_, err = dialTCP(t, l.b, vmAIP, 23)
+	assert.Error(t, err, "B may not open A:23")
+	_, err = dialTCP(t, l.a, vmBIP, 80)
+	assert.NoError(t, err, "A may open B:80 (fi new original, fo reply established)")
+	_, err = dialTCP(t, l.a, hostIP, 80)
+	assert.NoError(t, err, "A may open host:80 (hi)")
+	assert.True(t, udpRefused(t, l.a, vmBIP, 9), "UDP to port 9 is rejected with ICMP port unreachable")
+
+	// Update: the binding's MAC changes, so the L2 rule drops A's frames.
+	l.apply(t, b, func(ctx context.Context) error {
+		return b.Apply(ctx, vmPolicy("va", ir.MAC{0x52, 0x54, 0, 0, 0, 0xff}))
+	})
+	_, err = dialTCP(t, l.a, vmBIP, 80)
+	assert.Error(t, err, "frames from a wrong MAC are dropped")
+
+	l.apply(t, b, func(ctx context.Context) error { return b.Teardown(ctx, "va") })
+	_, err = dialTCP(t, l.b, vmAIP, 23)
+	assert.NoError(t, err, "teardown removes all filtering")
+	assert.NotContains(t, l.nftList(t), "gonwfilter")
+}
+
+func TestKernelConnlimit(t *testing.T) {
+	l := newLab(t)
+	b := l.backend(t, ConntrackBrNetfilter)
+	listenTCP(t, l.b, 80)
+	cl := rule(ir.ProtoTCP, ir.DirOut, ir.ActionDrop, mNum(ir.FieldDstPort, 80, 80))
+	cl.ConnlimitAbove = 2
+	g := &ir.Graph{Binding: ir.Binding{PortDev: "va", MAC: macA}, IP: []*ir.Rule{cl}}
+	l.apply(t, b, func(ctx context.Context) error { return b.Apply(ctx, g) })
+	for i := range 2 {
+		_, err := dialTCP(t, l.a, vmBIP, 80)
+		require.NoError(t, err, "connection %d is under the limit", i+1)
+	}
+	_, err := dialTCP(t, l.a, vmBIP, 80)
+	assert.Error(t, err, "the third concurrent connection from A is over the limit")
+	// The count is per source address: B's own connections to A are not limited.
+	listenTCP(t, l.a, 80)
+	_, err = dialTCP(t, l.b, vmAIP, 80)
+	assert.NoError(t, err)
+}
+
+func TestKernelRenderChecks(t *testing.T) {
+	l := newLab(t)
+	b := l.backend(t, ConntrackBrNetfilter)
+	// Everything the renderer can produce loads into a real kernel.
+	l.apply(t, b, func(ctx context.Context) error {
+		b.ipsets = fakeIPSets{}
+		return b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1"), l2Exotic("vnet2"), ipLayer("x;{}$@*"))
+	})
+	caps := func() (c []string) {
+		in(t, l.host, func() {
+			cp, err := b.Probe(context.Background())
+			require.NoError(t, err)
+			for _, f := range cp.Features {
+				if f.Available {
+					c = append(c, f.Name)
+				}
+			}
+		})
+		return c
+	}()
+	assert.Contains(t, caps, FeatureBrNetfilter)
+	assert.Contains(t, caps, FeatureConnlimit)
+	assert.Contains(t, caps, FeatureInetReject)
+	assert.NotContains(t, caps, FeatureBridgeConntrack)
+}
