@@ -84,7 +84,7 @@ func New(opts Options) (*Backend, error) {
 	}
 	b := &Backend{
 		nft: opts.NFT, log: opts.Logger, exec: opts.Exec, ipsets: opts.IPSets, clSize: opts.ConnlimitSetSize,
-		lay: layout{table: opts.Table, path: opts.Conntrack, mark: mark},
+		lay: layout{table: opts.Table, path: opts.Conntrack, mark: mark, ctdir: opts.ConntrackDirection},
 		st:  newState(mark.maxID()),
 	}
 	if b.lay.path == ConntrackAuto {

@@ -102,6 +102,7 @@ func l2Exotic(dev string) *ir.Graph {
 		{Rule: rule(ir.ProtoVLAN, ir.DirOut, ir.ActionAccept, mNum(ir.FieldVLANID, 12, 12), mNum(ir.FieldVLANEncap, 0x0800, 0x0800))},
 		{Rule: rule(ir.ProtoRARP, ir.DirInOut, ir.ActionAccept, mNum(ir.FieldARPOpcode, 3, 3), ir.Match{Field: ir.FieldARPSrcMAC, MAC: vmMAC})},
 		{Rule: rule(ir.ProtoARP, ir.DirOut, ir.ActionAccept, ir.Match{Field: ir.FieldARPGratuitous, Bool: true})},
+		{Rule: rule(ir.ProtoARP, ir.DirOut, ir.ActionDrop, mNum(ir.FieldARPOpcode, 2, 2), ir.Match{Field: ir.FieldARPGratuitous, Bool: false})},
 		{Rule: rule(ir.ProtoIPv6, ir.DirIn, ir.ActionAccept, mNum(ir.FieldIPProto, 58, 58), mNum(ir.FieldICMPType, 133, 136), mNum(ir.FieldICMPCode, 0, 0))},
 		{Rule: rule(ir.ProtoIP, ir.DirInOut, ir.ActionReject, mIP(ir.FieldDstIP, "10.0.0.0/8", false), mNum(ir.FieldIPProto, 6, 6), mNum(ir.FieldDstPort, 80, 80), mNum(ir.FieldDSCP, 10, 10))},
 	}}

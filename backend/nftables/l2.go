@@ -44,9 +44,10 @@ const (
 	arpTPA    = "@nh,192,32"
 )
 
-// l2Result is one rendered Ethernet-layer rule.
+// l2Result is one rendered Ethernet-layer rule: one nft rule, or several
+// alternatives with the same verdict when nft needs a disjunction.
 type l2Result struct {
-	rule nftRule
+	rules []nftRule
 	// sameOctet is set when the rule uses the arp-same-octet set.
 	sameOctet bool
 }
@@ -76,6 +77,7 @@ func l2Rule(r *ir.Rule, swap bool) (res l2Result, ok bool, err error) {
 		ms = swapMatches(ms)
 	}
 	var t ruleText
+	notGratuitous := false
 	switch r.Protocol {
 	case ir.ProtoVLAN:
 		t.add("ether type 0x8100")
@@ -139,13 +141,18 @@ func l2Rule(r *ir.Rule, swap bool) (res l2Result, ok bool, err error) {
 				return res, false, err
 			}
 		case ir.FieldARPGratuitous:
-			if m.Bool == m.Negate { // the match says "not gratuitous"
-				return res, false, fmt.Errorf("%w: negated gratuitous ARP match", ErrUnsupported)
-			}
-			for octet := range 4 {
-				t.add("@nh,%d,8 . @nh,%d,8 @%s", 112+8*octet, 192+8*octet, setSameOctet)
-			}
+			// nft cannot compare two packet fields, so sender IP == target
+			// IP is tested octet by octet against a set of equal pairs.
+			// gratuitous='false' or match='no' negate (both cancel); "some
+			// octet differs" needs one rule per octet.
 			res.sameOctet = true
+			if m.Bool != m.Negate {
+				for octet := range 4 {
+					t.add("%s", sameOctet(octet, ""))
+				}
+			} else {
+				notGratuitous = true
+			}
 		case ir.FieldSrcIP, ir.FieldSrcIPRange:
 			if err := matchAddr(&t, ip+" saddr", m); err != nil {
 				return res, false, err
@@ -166,7 +173,9 @@ func l2Rule(r *ir.Rule, swap bool) (res l2Result, ok bool, err error) {
 		case ir.FieldDstPort:
 			matchNum(&t, "th dport", m)
 		case ir.FieldDSCP:
-			matchNum(&t, ip+" dscp", m)
+			// ebtables' --ip-tos compares the whole TOS byte, DSCP in its
+			// upper six bits; so do we (nft's ip dscp would ignore ECN).
+			t.add("@nh,8,8 %s0x%02x", rel(m.Negate), m.Lo<<2)
 		case ir.FieldICMPType:
 			matchNum(&t, "icmpv6 type", m)
 		case ir.FieldICMPCode:
@@ -184,14 +193,36 @@ func l2Rule(r *ir.Rule, swap bool) (res l2Result, ok bool, err error) {
 			}
 		}
 	}
-	if v := l2Verdict(r.Action); v != "" {
-		t.add("%s", v)
+	tail := l2Verdict(r.Action)
+	if notGratuitous {
+		for octet := range 4 {
+			res.rules = append(res.rules, nftRule{Text: join(t.String(), sameOctet(octet, "!= "), tail), Comment: commentOf(r)})
+		}
+		return res, true, nil
 	}
-	if t.String() == "" {
+	text := join(t.String(), tail)
+	if text == "" {
 		return res, false, nil
 	}
-	res.rule = nftRule{Text: t.String(), Comment: commentOf(r)}
+	res.rules = []nftRule{{Text: text, Comment: commentOf(r)}}
 	return res, true, nil
+}
+
+// sameOctet tests (rel "") or refutes (rel "!= ") that octet i of the ARP
+// sender and target IPv4 addresses are equal.
+func sameOctet(i int, rel string) string {
+	return fmt.Sprintf("@nh,%d,8 . @nh,%d,8 %s@%s", 112+8*i, 192+8*i, rel, setSameOctet)
+}
+
+// join joins the non-empty parts with spaces.
+func join(parts ...string) string {
+	var t ruleText
+	for _, p := range parts {
+		if p != "" {
+			t.add("%s", p)
+		}
+	}
+	return t.String()
 }
 
 // matchRawIPv4 renders an IPv4 prefix at a raw payload.

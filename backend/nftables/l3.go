@@ -46,8 +46,9 @@ type instance struct {
 }
 
 // l3Instances decides the instances of an IP-layer rule as libvirt's
-// iptablesCreateRuleInstance and iptablesCreateRuleInstanceStateCtrl do.
-func l3Instances(r *ir.Rule) []instance {
+// iptablesCreateRuleInstance and iptablesCreateRuleInstanceStateCtrl do;
+// ctdir adds libvirt's older ct direction match to default-state instances.
+func l3Instances(r *ir.Rule, ctdir bool) []instance {
 	directionIn := r.Direction == ir.DirIn || r.Direction == ir.DirInOut
 	inout := r.Direction == ir.DirInOut
 	hasICMPType := (r.Protocol == ir.ProtoICMP || r.Protocol == ir.ProtoICMPv6) && hasField(r.Matches, ir.FieldICMPType)
@@ -114,7 +115,7 @@ func l3Instances(r *ir.Rule) []instance {
 		if s.state != 0 && !skipMatch {
 			in.state = s.state
 			in.stateNegate = !defMatch && r.StateNegate
-			if defMatch && !hasICMPType && !inout {
+			if ctdir && defMatch && !hasICMPType && !inout {
 				in.ctdir = "original"
 				if s.dirIn {
 					in.ctdir = "reply"

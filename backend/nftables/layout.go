@@ -43,6 +43,8 @@ type layout struct {
 	table string
 	path  ConntrackPath
 	mark  markField
+	// ctdir adds ct direction matches (Options.ConntrackDirection).
+	ctdir bool
 }
 
 // l3Family is the family of the table holding IP-layer chains.

@@ -109,7 +109,7 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 		l3[c] = chainObj{family: fam, name: ident(l3ChainMaps[c], dev)}
 	}
 	for _, r := range g.IP {
-		for _, in := range l3Instances(r) {
+		for _, in := range l3Instances(r, l.ctdir) {
 			x := l3Rendering{family: fam}
 			if in.connlimit {
 				x.connlimitSet = ident(prefixCL, dev, fmt.Sprint(len(o.sets)))
@@ -152,7 +152,7 @@ func (o *objects) addL2(c *chainObj, r *ir.Rule, swap bool, dev string) error {
 		return &RuleError{PortDev: dev, Origin: r.Origin, Err: err}
 	}
 	if ok {
-		c.rules = append(c.rules, res.rule)
+		c.rules = append(c.rules, res.rules...)
 		o.sameOctet = o.sameOctet || res.sameOctet
 	}
 	return nil

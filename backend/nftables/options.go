@@ -69,6 +69,11 @@ type Options struct {
 	// input-port id, the upper half the output-port id. Zero means
 	// DefaultMarkMask. Other mark bits are preserved.
 	MarkMask uint32
+	// ConntrackDirection adds libvirt's older "ct direction original|reply"
+	// match to the default state matches of in and out accept rules, so a
+	// rule letting the VM open connections matches only connections it
+	// opened. Off by default, like current libvirt and the xtables backend.
+	ConntrackDirection bool
 	// ConnlimitSetSize bounds each connlimit-above counting set (default
 	// DefaultConnlimitSetSize source addresses).
 	ConnlimitSetSize uint32

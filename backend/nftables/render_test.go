@@ -54,4 +54,11 @@ func TestRenderGolden(t *testing.T) {
 			})
 		}
 	}
+	t.Run("ctdir", func(t *testing.T) {
+		b, err := New(Options{NFT: knftables.NewFake("", ""), Conntrack: ConntrackBrNetfilter, ConntrackDirection: true, IPSets: fakeIPSets{}})
+		require.NoError(t, err)
+		s, err := b.Render(ipLayer("vnet1"))
+		require.NoError(t, err)
+		golden(t, "br_netfilter-ip-layer-ctdir.nft", s.Sections[0].Text)
+	})
 }
