@@ -154,3 +154,11 @@ func TestIDsRunOut(t *testing.T) {
 	require.NoError(t, b.Apply(context.Background(), ipLayer("a")))
 	assert.ErrorIs(t, b.Apply(context.Background(), ipLayer("b")), errNoIDs)
 }
+
+func TestHostInputSharesForwardChain(t *testing.T) {
+	b, _ := newFakeBackend(t, ConntrackBrNetfilter)
+	s, err := b.Render(vmPolicy("vnet0", vmMAC))
+	require.NoError(t, err)
+	assert.Contains(t, s.Sections[0].Text, "add element inet gonwfilter hi { 0x00000010 : jump fi/vnet0 }")
+	assert.NotContains(t, s.Sections[0].Text, "hi/vnet0")
+}

@@ -27,7 +27,9 @@
 //	br_netfilter path)
 //	  chain fi/<dev>    forwarded traffic from the VM (libvirt FI-<dev>)
 //	  chain fo/<dev>    forwarded traffic to the VM (libvirt FO-<dev>)
-//	  chain hi/<dev>    traffic from the VM to the host (libvirt HI-<dev>)
+//	  chain hi/<dev>    traffic from the VM to the host (libvirt HI-<dev>);
+//	                    libvirt's HI instances equal its FI ones, so unless
+//	                    connlimit counters differ, @hi jumps to fi/<dev>
 //	  chain forward     vmap @fi, then vmap @fo
 //	  chain input       vmap @hi
 //	  sets cl/<dev>/<n> connlimit-above counters (dynamic, per source address)

@@ -61,23 +61,30 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 	br := knftables.BridgeFamily
 	hasIP := len(g.IP) > 0
 
-	// Ethernet layer.
+	// Ethernet layer. Like the xtables backend, a chain exists only for a
+	// side it has rules for; jumps into empty sub-chains are left out.
 	from := chainObj{family: br, name: ident(prefixFrom, dev)}
 	to := chainObj{family: br, name: ident(prefixTo, dev)}
 	if hasIP && l.path == ConntrackBrNetfilter {
 		from.rules = append(from.rules, nftRule{Text: fmt.Sprintf("meta mark set meta mark & 0x%08x | 0x%08x", ^l.mark.inMask(), l.mark.inValue(id))})
 	}
-	subs := make([]chainObj, 0, 2*len(g.Ethernet))
-	for ci, c := range g.Ethernet {
+	subs := make(map[string][2]chainObj, len(g.Ethernet))
+	var subOrder []chainObj
+	for i := len(g.Ethernet) - 1; i >= 0; i-- {
+		c := g.Ethernet[i]
 		f, t := &from, &to
-		if ci > 0 {
-			subs = append(subs, chainObj{family: br, name: ident(prefixFrom, dev, c.Name)}, chainObj{family: br, name: ident(prefixTo, dev, c.Name)})
-			f, t = &subs[len(subs)-2], &subs[len(subs)-1]
+		if i > 0 {
+			f = &chainObj{family: br, name: ident(prefixFrom, dev, c.Name)}
+			t = &chainObj{family: br, name: ident(prefixTo, dev, c.Name)}
 		}
 		for _, e := range c.Entries {
 			if e.Jump != nil {
-				f.rules = append(f.rules, nftRule{Text: l2Jump(e.Jump.Kind, ident(prefixFrom, dev, e.Jump.Name))})
-				t.rules = append(t.rules, nftRule{Text: l2Jump(e.Jump.Kind, ident(prefixTo, dev, e.Jump.Name))})
+				sub := subs[e.Jump.Name]
+				for side, dst := range []*chainObj{f, t} {
+					if len(sub[side].rules) > 0 {
+						dst.rules = append(dst.rules, nftRule{Text: l2Jump(e.Jump.Kind, sub[side].name)})
+					}
+				}
 				continue
 			}
 			r := e.Rule
@@ -92,12 +99,22 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 				}
 			}
 		}
+		if i > 0 {
+			subs[c.Name] = [2]chainObj{*f, *t}
+			subOrder = append([]chainObj{*f, *t}, subOrder...)
+		}
 	}
-	o.chains = append(o.chains, from, to)
-	o.chains = append(o.chains, subs...)
-	o.elems = append(o.elems,
-		elemObj{br, mapL2From, ifname, "jump " + from.name},
-		elemObj{br, mapL2To, ifname, "jump " + to.name})
+	for _, c := range append([]chainObj{from, to}, subOrder...) {
+		if len(c.rules) > 0 {
+			o.chains = append(o.chains, c)
+		}
+	}
+	if len(from.rules) > 0 {
+		o.elems = append(o.elems, elemObj{br, mapL2From, ifname, "jump " + from.name})
+	}
+	if len(to.rules) > 0 {
+		o.elems = append(o.elems, elemObj{br, mapL2To, ifname, "jump " + to.name})
+	}
 	if !hasIP {
 		return o, nil
 	}
@@ -132,9 +149,19 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 		}
 	}
 	slices.Sort(o.ipsets)
-	o.chains = append(o.chains, l3[:]...)
+	// libvirt gives FI and HI the same instances; unless connlimit counters
+	// (one set per instance) tell them apart, hi dispatches into fi/<dev>.
+	shareFI := slices.Equal(l3[chainFI].rules, l3[chainHI].rules)
 	for c := range l3 {
-		o.elems = append(o.elems, elemObj{fam, l3ChainMaps[c], l.l3Key(l3ChainMaps[c], ifname, id), "jump " + l3[c].name})
+		target := l3[c]
+		if l3Chain(c) == chainHI && shareFI {
+			target = l3[chainFI]
+		} else if len(target.rules) > 0 {
+			o.chains = append(o.chains, target)
+		}
+		if len(target.rules) > 0 {
+			o.elems = append(o.elems, elemObj{fam, l3ChainMaps[c], l.l3Key(l3ChainMaps[c], ifname, id), "jump " + target.name})
+		}
 	}
 	if l.path == ConntrackBrNetfilter {
 		mt := chainObj{family: br, name: ident(prefixMarkTo, dev), rules: []nftRule{{
