@@ -136,7 +136,7 @@ func dialTCP(t *testing.T, ns, addr string, port int) (net.Conn, error) {
 	var c net.Conn
 	var err error
 	in(t, ns, func() {
-		c, err = net.DialTimeout("tcp4", net.JoinHostPort(addr, fmt.Sprint(port)), 400*time.Millisecond)
+		c, err = net.DialTimeout("tcp4", net.JoinHostPort(addr, fmt.Sprint(port)), dialTimeout)
 	})
 	if err == nil {
 		t.Cleanup(func() { c.Close() })
@@ -180,3 +180,6 @@ func (l *lab) nftList(t *testing.T) string {
 	out, _ := exec.Command("ip", "netns", "exec", l.host, "nft", "list", "ruleset").CombinedOutput()
 	return string(out)
 }
+
+// dialTimeout bounds a TCP connect; a dropped SYN costs this much.
+var dialTimeout = 400 * time.Millisecond
