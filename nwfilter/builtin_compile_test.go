@@ -1,0 +1,47 @@
+package nwfilter
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// builtinFilters parses every filter of nwfilter/builtin.
+func builtinFilters(t testing.TB) mapResolver {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("builtin", "*.xml"))
+	require.NoError(t, err)
+	require.Len(t, paths, 24)
+	res := mapResolver{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		f, err := ParseFilter(data, p)
+		require.NoError(t, err)
+		require.Equal(t, strings.TrimSuffix(filepath.Base(p), ".xml"), f.Name)
+		res.add(f)
+	}
+	return res
+}
+
+// TestCompileEveryBuiltinFilter compiles each built-in filter for a realistic
+// binding and compares the graph with testdata/graph/builtin-<name>.txt.
+func TestCompileEveryBuiltinFilter(t *testing.T) {
+	res := builtinFilters(t)
+	for name := range res {
+		t.Run(name, func(t *testing.T) {
+			dhcpServer := "DHCPSERVER=10.0.0.1"
+			if name == "allow-dhcpv6-server" {
+				dhcpServer = "DHCPSERVER=fd00::1" // the IPv6 filter uses the same variable
+			}
+			b := binding(t, name,
+				"IP=10.0.0.2", "IPV6=fd00::2", dhcpServer, "GATEWAY_MAC=52:54:00:00:00:01")
+			g, err := Compile(res, b, CompileOptions{})
+			require.NoError(t, err)
+			checkGolden(t, "builtin-"+name, g.Dump())
+		})
+	}
+}

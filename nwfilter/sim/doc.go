@@ -1,0 +1,22 @@
+// Package sim evaluates a rule graph against one packet and explains the
+// result, like `pve-firewall simulate` or a netfilter trace, but over the IR.
+//
+// The simulator is an executable statement of what the kernel rules our
+// backends install do with a packet. It follows the way libvirt's ebiptables
+// driver renders a graph:
+//
+//   - The Ethernet layer (ebtables nat): frames from the VM walk the I root
+//     chain (rules with direction out, and inout rules with source and
+//     destination swapped), frames to the VM walk the O root chain (rules with
+//     direction in or inout, as written). Jumps into sub-chains are guarded by
+//     the sub-chain's ether type (stp: the BPDU destination MAC).
+//   - The IP layer (iptables/ip6tables filter), reached only by untagged IPv4
+//     and IPv6 packets the Ethernet layer accepted: packets from the VM walk
+//     FI (forwarded) or HI (addressed to the host), packets to the VM walk FO.
+//     Every IP-layer rule has one instance per chain, with libvirt's swap,
+//     connection-state, ctdir, ICMP and source-MAC placement rules (see
+//     Install).
+//
+// Nothing here touches the kernel; the same graph and packet always give the
+// same Result.
+package sim

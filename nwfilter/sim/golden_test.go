@@ -1,0 +1,51 @@
+package sim
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestTraceGolden pins the rendered traces of a few packets through the
+// clean-traffic graph and an IP-layer graph.
+func TestTraceGolden(t *testing.T) {
+	var s ruleSeq
+	ipRules := ipGraph(
+		s.rule(ir.ProtoTCP, ir.DirIn, ir.ActionAccept, numMatch(ir.FieldDstPort, 22)),
+		s.rule(ir.ProtoICMP, ir.DirOut, ir.ActionAccept, numMatch(ir.FieldICMPType, 8)),
+		s.rule(ir.ProtoAll, ir.DirInOut, ir.ActionDrop),
+	).IP
+	g := cleanTrafficGraph()
+	g.IP = ipRules
+	var b strings.Builder
+	for _, spec := range []string{
+		"dir=out src=10.0.0.5 dst=192.0.2.1 proto=icmp",
+		"dir=out src=10.0.0.5 dst=192.0.2.1 proto=icmp type=0 state=established",
+		"dir=in src=192.0.2.1 dst=10.0.0.5 proto=tcp dport=22",
+		"dir=out tohost=1 src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=50000 state=established",
+		"dir=out src=10.0.0.6 dst=192.0.2.1 proto=udp",
+		"dir=out eth=arp src=10.0.0.5 dst=10.0.0.1 arpsmac=52:54:00:aa:bb:cc",
+		"dir=in eth=rarp src=0.0.0.0 dst=0.0.0.0 dmac=ff:ff:ff:ff:ff:ff arpsmac=52:54:00:12:34:56 arpdmac=52:54:00:12:34:56",
+		"dir=out vlan=5 src=10.0.0.5 dst=192.0.2.1 proto=udp",
+	} {
+		b.WriteString("$ " + spec + "\n")
+		b.WriteString(simulate(t, g, spec).String())
+		b.WriteString("\n")
+	}
+	path := filepath.Join("testdata", "traces.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run with -update to create it")
+	assert.Equal(t, string(want), b.String())
+}
