@@ -35,77 +35,67 @@ func TestKernelBrNetfilterPath(t *testing.T) {
 	l := newLab(t)
 	b := l.backend(t, ConntrackAuto)
 	require.Equal(t, ConntrackBrNetfilter, b.ConntrackPath(), "this kernel lacks nf_conntrack_bridge")
-	for _, port := range []int{22, 23, 80} {
-		listenTCP(t, l.a, port)
-		listenTCP(t, l.b, port)
+	for _, port := range []uint16{22, 23, 80} {
+		listenTCP(t, l.a.Netns, port)
+		listenTCP(t, l.b.Netns, port)
 	}
-	listenTCP(t, l.host, 80)
+	listenTCP(t, l.Netns, 80)
+	a, bIP, host := l.a.IPv4(), l.b.IPv4(), l.IPv4()
 
-	l.apply(t, b, func(ctx context.Context) error { return b.Apply(ctx, vmPolicy("va", macA)) })
+	l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, vmPolicy("va", macA)) })
 
-	_, err := dialTCP(t, l.b, vmAIP, 22)
-	assert.NoError(t, err, "B may open A:22 (fo new, fi reply established)")
-	_, err = dialTCP(t, l.b, vmAIP, 23)
-	assert.Error(t, err, "B may not open A:23")
-	_, err = dialTCP(t, l.a, vmBIP, 80)
-	assert.NoError(t, err, "A may open B:80 (fi new original, fo reply established)")
-	_, err = dialTCP(t, l.a, hostIP, 80)
-	assert.NoError(t, err, "A may open host:80 (hi)")
-	assert.True(t, udpRefused(t, l.a, vmBIP, 9), "UDP to port 9 is rejected with ICMP port unreachable")
+	assert.NoError(t, dialTCP(t, l.b.Netns, a, 22, dialTimeout), "B may open A:22 (fo new, fi reply established)")
+	assert.Error(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout), "B may not open A:23")
+	assert.NoError(t, dialTCP(t, l.a.Netns, bIP, 80, dialTimeout), "A may open B:80 (fi new, fo reply established)")
+	assert.NoError(t, dialTCP(t, l.a.Netns, host, 80, dialTimeout), "A may open host:80 (hi)")
+	assert.True(t, udpRefused(t, l.a.Netns, bIP, 9), "UDP to port 9 is rejected with ICMP port unreachable")
 
 	// Update: the binding's MAC changes, so the L2 rule drops A's frames.
-	l.apply(t, b, func(ctx context.Context) error {
+	l.apply(t, func(ctx context.Context) error {
 		return b.Apply(ctx, vmPolicy("va", ir.MAC{0x52, 0x54, 0, 0, 0, 0xff}))
 	})
-	_, err = dialTCP(t, l.a, vmBIP, 80)
-	assert.Error(t, err, "frames from a wrong MAC are dropped")
+	assert.Error(t, dialTCP(t, l.a.Netns, bIP, 80, dialTimeout), "frames from a wrong MAC are dropped")
 
-	l.apply(t, b, func(ctx context.Context) error { return b.Teardown(ctx, "va") })
-	_, err = dialTCP(t, l.b, vmAIP, 23)
-	assert.NoError(t, err, "teardown removes all filtering")
+	l.apply(t, func(ctx context.Context) error { return b.Teardown(ctx, "va") })
+	assert.NoError(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout), "teardown removes all filtering")
 	assert.NotContains(t, l.nftList(t), "gonwfilter")
 }
 
 func TestKernelConnlimit(t *testing.T) {
 	l := newLab(t)
 	b := l.backend(t, ConntrackBrNetfilter)
-	listenTCP(t, l.b, 80)
+	listenTCP(t, l.b.Netns, 80)
 	cl := rule(ir.ProtoTCP, ir.DirOut, ir.ActionDrop, mNum(ir.FieldDstPort, 80, 80))
 	cl.ConnlimitAbove = 2
 	g := &ir.Graph{Binding: ir.Binding{PortDev: "va", MAC: macA}, IP: []*ir.Rule{cl}}
-	l.apply(t, b, func(ctx context.Context) error { return b.Apply(ctx, g) })
+	l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, g) })
 	for i := range 2 {
-		_, err := dialTCP(t, l.a, vmBIP, 80)
-		require.NoError(t, err, "connection %d is under the limit", i+1)
+		require.NoError(t, dialTCP(t, l.a.Netns, l.b.IPv4(), 80, dialTimeout), "connection %d is under the limit", i+1)
 	}
-	_, err := dialTCP(t, l.a, vmBIP, 80)
-	assert.Error(t, err, "the third concurrent connection from A is over the limit")
+	assert.Error(t, dialTCP(t, l.a.Netns, l.b.IPv4(), 80, dialTimeout), "the third concurrent connection from A is over the limit")
 	// The count is per source address: B's own connections to A are not limited.
-	listenTCP(t, l.a, 80)
-	_, err = dialTCP(t, l.b, vmAIP, 80)
-	assert.NoError(t, err)
+	listenTCP(t, l.a.Netns, 80)
+	assert.NoError(t, dialTCP(t, l.b.Netns, l.a.IPv4(), 80, dialTimeout))
 }
 
 func TestKernelRenderChecks(t *testing.T) {
 	l := newLab(t)
 	b := l.backend(t, ConntrackBrNetfilter)
 	// Everything the renderer can produce loads into a real kernel.
-	l.apply(t, b, func(ctx context.Context) error {
+	l.apply(t, func(ctx context.Context) error {
 		b.ipsets = fakeIPSets{}
 		return b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1"), l2Exotic("vnet2"), ipLayer("x;{}$@*"))
 	})
-	caps := func() (c []string) {
-		in(t, l.host, func() {
-			cp, err := b.Probe(context.Background())
-			require.NoError(t, err)
-			for _, f := range cp.Features {
-				if f.Available {
-					c = append(c, f.Name)
-				}
+	var caps []string
+	l.apply(t, func(ctx context.Context) error {
+		cp, err := b.Probe(ctx)
+		for _, f := range cp.Features {
+			if f.Available {
+				caps = append(caps, f.Name)
 			}
-		})
-		return c
-	}()
+		}
+		return err
+	})
 	assert.Contains(t, caps, FeatureBrNetfilter)
 	assert.Contains(t, caps, FeatureConnlimit)
 	assert.Contains(t, caps, FeatureInetReject)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/netnstest"
+
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -42,7 +44,7 @@ func TestKernelScale(t *testing.T) {
 		var err error
 		render := measure(func() { _, err = b.Render(gs...) })
 		require.NoError(t, err)
-		l.apply(t, b, func(ctx context.Context) error {
+		l.apply(t, func(ctx context.Context) error {
 			var err error
 			full = measure(func() { err = b.Apply(ctx, gs...) })
 			if err != nil {
@@ -61,7 +63,7 @@ func TestKernelScale(t *testing.T) {
 		bare := timeBareNft(t, l, s.Sections[0].Text)
 		t.Logf("N=%d: render all %v; apply all %v; add one %v; remove one %v; bare nft -f of one binding %v (%d lines)",
 			n, render, full, add, del, bare, strings.Count(s.Sections[0].Text, "\n"))
-		l.apply(t, b, func(ctx context.Context) error {
+		l.apply(t, func(ctx context.Context) error {
 			names := make([]string, n)
 			for i := range names {
 				names[i] = fmt.Sprintf("p%d", i)
@@ -93,15 +95,21 @@ func measure(fn func()) cost {
 	return cost{time.Since(t0), cpuTime(syscall.RUSAGE_SELF) - s0, cpuTime(syscall.RUSAGE_CHILDREN) - c0}
 }
 
+// timeBareNft loads script with nft -f into a fresh VM namespace of the lab
+// (which holds no rules).
 func timeBareNft(t *testing.T, l *lab, script string) cost {
-	name := l.host + "x"
-	sh(t, "netns", "add", name)
-	defer exec.Command("ip", "netns", "del", name).Run()
-	cmd := exec.Command("ip", "netns", "exec", name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(script)
-	var out []byte
-	var err error
-	c := measure(func() { out, err = cmd.CombinedOutput() })
-	require.NoError(t, err, "%s", out)
+	vm, err := l.AddVM(context.Background(), netnstest.VMConfig{})
+	require.NoError(t, err)
+	var c cost
+	require.NoError(t, vm.Do(func() error {
+		cmd := exec.Command("nft", "-f", "-")
+		cmd.Stdin = strings.NewReader(script)
+		var out []byte
+		c = measure(func() { out, err = cmd.CombinedOutput() })
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}))
 	return c
 }

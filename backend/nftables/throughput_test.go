@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sort"
 	"syscall"
@@ -25,11 +26,11 @@ type rate struct{ wall, cpu float64 }
 // blast sends TCP data from VM A to VM B for d.
 func blast(t *testing.T, l *lab, port int, d time.Duration) rate {
 	var ln net.Listener
-	in(t, l.b, func() {
+	require.NoError(t, l.b.Do(func() error {
 		var err error
 		ln, err = net.Listen("tcp4", fmt.Sprintf(":%d", port))
-		require.NoError(t, err)
-	})
+		return err
+	}))
 	defer ln.Close()
 	got := make(chan int64, 1)
 	go func() {
@@ -43,11 +44,11 @@ func blast(t *testing.T, l *lab, port int, d time.Duration) rate {
 		got <- n
 	}()
 	var c net.Conn
-	in(t, l.a, func() {
+	require.NoError(t, l.a.Do(func() error {
 		var err error
-		c, err = net.DialTimeout("tcp4", net.JoinHostPort(vmBIP, fmt.Sprint(port)), 5*time.Second)
-		require.NoError(t, err)
-	})
+		c, err = net.DialTimeout("tcp4", netip.AddrPortFrom(l.b.IPv4(), uint16(port)).String(), 5*time.Second)
+		return err
+	}))
 	buf := make([]byte, 64<<10)
 	cpu0 := cpuTime(syscall.RUSAGE_SELF)
 	start := time.Now()
@@ -95,7 +96,7 @@ func TestKernelThroughput(t *testing.T) {
 		for i := range n {
 			gs = append(gs, benchGraph(fmt.Sprintf("p%d", i), i))
 		}
-		l.apply(t, b, func(ctx context.Context) error { return b.Apply(ctx, gs...) })
+		l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, gs...) })
 		t.Logf("2 VM bindings + %d others: %s", n, medianBlast(t, l))
 	}
 }
