@@ -41,7 +41,6 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
-
 func TestProbeAndAutoPath(t *testing.T) {
 	nft := checkFailer{knftables.NewFake("", "")}
 	b, err := New(Options{NFT: nft, Exec: versionExec{}})
