@@ -99,11 +99,21 @@ func l2Rule(r *ir.Rule, swap bool) (res l2Result, ok bool, err error) {
 			t.add("@nh,0,24 0x424203") // LLC: DSAP 0x42, SSAP 0x42, UI
 		}
 	case ir.ProtoARP, ir.ProtoRARP:
-		if hasAnyField(ms, ir.FieldARPSrcMAC, ir.FieldARPDstMAC) {
-			t.add("%s 1 %s 6", arpHType, arpHLen) // Ethernet addresses
+		// ebtables' arp match compares addresses only in Ethernet/IPv4
+		// ARP; we also need the 6-byte hardware length for the offsets.
+		macs := hasAnyField(ms, ir.FieldARPSrcMAC, ir.FieldARPDstMAC)
+		ips := hasAnyField(ms, ir.FieldARPSrcIP, ir.FieldARPDstIP, ir.FieldARPGratuitous)
+		if macs {
+			t.add("%s 1", arpHType)
 		}
-		if hasAnyField(ms, ir.FieldARPSrcIP, ir.FieldARPDstIP, ir.FieldARPGratuitous) {
-			t.add("%s 0x0800 %s 6 %s 4", arpPType, arpHLen, arpPLen) // IPv4 addresses
+		if ips {
+			t.add("%s 0x0800", arpPType)
+		}
+		if macs || ips {
+			t.add("%s 6", arpHLen)
+		}
+		if ips {
+			t.add("%s 4", arpPLen)
 		}
 	}
 	ip := "ip"
