@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/knftables"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -100,4 +101,50 @@ func TestKernelRenderChecks(t *testing.T) {
 	assert.Contains(t, caps, FeatureConnlimit)
 	assert.Contains(t, caps, FeatureInetReject)
 	assert.NotContains(t, caps, FeatureBridgeConntrack)
+}
+
+// poisonNFT appends a command the kernel refuses to the next transaction.
+type poisonNFT struct {
+	knftables.Interface
+	poison bool
+}
+
+func (p *poisonNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
+	if p.poison {
+		p.poison = false
+		tx.Add(&knftables.Rule{Family: knftables.InetFamily, Table: DefaultTable, Chain: "no-such-chain", Rule: "drop"})
+	}
+	return p.Interface.Run(ctx, tx)
+}
+
+// TestKernelFailedApplyChangesNothing: a transaction the kernel refuses
+// leaves the previous rules in force, and the backend can apply again.
+func TestKernelFailedApplyChangesNothing(t *testing.T) {
+	l := newLab(t)
+	var b *Backend
+	nft := &poisonNFT{}
+	l.apply(t, func(ctx context.Context) error {
+		var err error
+		if nft.Interface, err = knftables.New("", ""); err != nil {
+			return err
+		}
+		b, err = New(Options{NFT: nft, Conntrack: ConntrackBrNetfilter})
+		if err != nil {
+			return err
+		}
+		return b.Apply(ctx, vmPolicy("va", macA))
+	})
+	before := l.nftList(t)
+
+	nft.poison = true
+	err := l.Do(func() error {
+		return b.Apply(context.Background(), vmPolicy("vb", ir.MAC{0x52, 0x54, 0, 0, 0, 0x0b}), vmPolicy("va", ir.MAC{1, 2, 3, 4, 5, 6}))
+	})
+	require.Error(t, err)
+	assert.Equal(t, before, l.nftList(t), "the refused transaction changed nothing")
+
+	l.apply(t, func(ctx context.Context) error {
+		return b.Apply(ctx, vmPolicy("vb", ir.MAC{0x52, 0x54, 0, 0, 0, 0x0b}))
+	})
+	assert.Contains(t, l.nftList(t), "fi/vb")
 }
