@@ -162,3 +162,12 @@ func TestHostInputSharesForwardChain(t *testing.T) {
 	assert.Contains(t, s.Sections[0].Text, "add element inet gonwfilter hi { 0x00000010 : jump fi/vnet0 }")
 	assert.NotContains(t, s.Sections[0].Text, "hi/vnet0")
 }
+
+func TestAddressFamilyMismatch(t *testing.T) {
+	b, _ := newFakeBackend(t, ConntrackBrNetfilter)
+	g := &ir.Graph{Binding: ir.Binding{PortDev: "vnet0"}, IP: []*ir.Rule{
+		rule(ir.ProtoTCPv6, ir.DirOut, ir.ActionAccept, mIP(ir.FieldSrcIP, "10.0.0.0/8", false)),
+	}}
+	_, err := b.Render(g)
+	assert.True(t, IsUnsupported(err), "%v", err)
+}

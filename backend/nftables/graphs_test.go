@@ -111,3 +111,83 @@ func l2Exotic(dev string) *ir.Graph {
 		Ethernet: []*ir.Chain{root, stp},
 	}
 }
+
+// everyField has a rule for every match field in plain and negated form, on
+// both layers, so kernel tests can check that nft accepts all of them.
+func everyField(dev string) *ir.Graph {
+	neg := func(m ir.Match) ir.Match { m.Negate = true; return m }
+	mask := ir.MAC{0xff, 0xff, 0xff, 0, 0, 0}
+	macM := ir.Match{Field: ir.FieldSrcMAC, MAC: vmMAC, MACMask: mask, HasMACMask: true}
+	l2 := []ir.Entry{}
+	add := func(p ir.Protocol, ms ...ir.Match) {
+		for _, m := range ms {
+			for _, mm := range []ir.Match{m, neg(m)} {
+				l2 = append(l2, ir.Entry{Rule: rule(p, ir.DirInOut, ir.ActionContinue, mm)})
+			}
+		}
+	}
+	add(ir.ProtoMAC, macM, mSrcMAC(vmMAC, false), ir.Match{Field: ir.FieldDstMAC, MAC: vmMAC}, mNum(ir.FieldEtherType, 0x0800, 0x0800))
+	add(ir.ProtoVLAN, mNum(ir.FieldVLANID, 7, 7), mNum(ir.FieldVLANEncap, 0x86dd, 0x86dd))
+	for f := range stpFields {
+		m := mNum(f, 1, 9)
+		if stpFields[f].bits == 48 {
+			m = ir.Match{Field: f, MAC: vmMAC, MACMask: mask, HasMACMask: true}
+		}
+		add(ir.ProtoSTP, m)
+	}
+	for _, p := range []ir.Protocol{ir.ProtoARP, ir.ProtoRARP} {
+		add(p, mNum(ir.FieldARPHType, 1, 1), mNum(ir.FieldARPPType, 0x800, 0x800), mNum(ir.FieldARPOpcode, 2, 2),
+			ir.Match{Field: ir.FieldARPSrcMAC, MAC: vmMAC}, ir.Match{Field: ir.FieldARPDstMAC, MAC: vmMAC},
+			mIP(ir.FieldARPSrcIP, "10.0.0.0/8", false), mIP(ir.FieldARPDstIP, "10.0.0.1/32", false),
+			ir.Match{Field: ir.FieldARPGratuitous, Bool: true})
+	}
+	add(ir.ProtoIP, mIP(ir.FieldSrcIP, "10.0.0.0/8", false), mIP(ir.FieldDstIP, "10.0.0.1/32", false),
+		mNum(ir.FieldIPProto, 6, 6), mNum(ir.FieldSrcPort, 1, 1024), mNum(ir.FieldDstPort, 80, 80), mNum(ir.FieldDSCP, 46, 46))
+	add(ir.ProtoIPv6, mIP(ir.FieldSrcIP, "fd00::/8", false), mIP(ir.FieldDstIP, "fd00::1/128", false),
+		mNum(ir.FieldIPProto, 58, 58), mNum(ir.FieldICMPType, 1, 4), mNum(ir.FieldICMPCode, 0, 3))
+
+	var ip []*ir.Rule
+	addIP := func(p ir.Protocol, ms ...ir.Match) {
+		for _, m := range ms {
+			for _, mm := range []ir.Match{m, neg(m)} {
+				ip = append(ip, rule(p, ir.DirOut, ir.ActionAccept, mm))
+			}
+		}
+	}
+	rng := func(f ir.Field, a, b string) ir.Match {
+		return ir.Match{Field: f, From: netip.MustParseAddr(a), To: netip.MustParseAddr(b)}
+	}
+	set := func(d ir.SetDir) ir.Match {
+		return ir.Match{Field: ir.FieldIPSet, IPSet: ir.IPSetRef{Name: "blocked", Dirs: []ir.SetDir{d}}}
+	}
+	flags := ir.Match{Field: ir.FieldTCPFlags, TCPFlags: ir.TCPFlags{Mask: ir.TCPAll, Set: ir.TCPSyn | ir.TCPFin}}
+	none := ir.Match{Field: ir.FieldTCPFlags, TCPFlags: ir.TCPFlags{Mask: ir.TCPSyn | ir.TCPRst, Set: 0}}
+	addIP(ir.ProtoTCP, mSrcMAC(vmMAC, false), mIP(ir.FieldSrcIP, "10.0.0.0/8", false), mIP(ir.FieldDstIP, "10.0.0.1/32", false),
+		rng(ir.FieldSrcIPRange, "10.0.0.1", "10.0.0.9"), rng(ir.FieldDstIPRange, "10.0.0.1", "10.0.0.1"),
+		mNum(ir.FieldDSCP, 10, 10), flags, none, mNum(ir.FieldSrcPort, 1, 1023), mNum(ir.FieldDstPort, 22, 22),
+		mNum(ir.FieldTCPOption, 8, 8), set(ir.SetSrc), set(ir.SetDst))
+	addIP(ir.ProtoTCPv6, mIP(ir.FieldSrcIP, "fd00::/64", false), rng(ir.FieldDstIPRange, "fd00::1", "fd00::9"),
+		mNum(ir.FieldDSCP, 10, 10), set(ir.SetSrc))
+	for _, p := range []ir.Protocol{ir.ProtoUDP, ir.ProtoUDPLite, ir.ProtoESP, ir.ProtoAH, ir.ProtoSCTP, ir.ProtoIGMP, ir.ProtoAll,
+		ir.ProtoUDPv6, ir.ProtoUDPLitev6, ir.ProtoESPv6, ir.ProtoAHv6, ir.ProtoSCTPv6, ir.ProtoAllv6} {
+		ip = append(ip, rule(p, ir.DirInOut, ir.ActionReject))
+	}
+	for _, p := range []ir.Protocol{ir.ProtoICMP, ir.ProtoICMPv6} {
+		code := mNum(ir.FieldICMPCode, 0, 0)
+		ip = append(ip,
+			rule(p, ir.DirOut, ir.ActionAccept, mNum(ir.FieldICMPType, 8, 8)),
+			rule(p, ir.DirOut, ir.ActionAccept, mNum(ir.FieldICMPType, 8, 8), code),
+			rule(p, ir.DirOut, ir.ActionAccept, neg(mNum(ir.FieldICMPType, 8, 8))),
+			rule(p, ir.DirOut, ir.ActionAccept, neg(mNum(ir.FieldICMPType, 8, 8)), code))
+	}
+	for i, r := range ruleVariants() {
+		if i%17 == 0 { // a spread-out sample keeps the kernel test fast
+			ip = append(ip, r)
+		}
+	}
+	return &ir.Graph{
+		Binding:  ir.Binding{PortDev: dev, MAC: vmMAC, Filter: "every-field"},
+		Ethernet: []*ir.Chain{{Name: "root", Kind: ir.ChainRoot, Entries: l2}},
+		IP:       ip,
+	}
+}

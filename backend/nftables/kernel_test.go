@@ -85,7 +85,7 @@ func TestKernelRenderChecks(t *testing.T) {
 	// Everything the renderer can produce loads into a real kernel.
 	l.apply(t, func(ctx context.Context) error {
 		b.ipsets = fakeIPSets{}
-		return b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1"), l2Exotic("vnet2"), ipLayer("x;{}$@*"))
+		return b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1"), l2Exotic("vnet2"), ipLayer("x;{}$@*"), everyField("vnet3"))
 	})
 	var caps []string
 	l.apply(t, func(ctx context.Context) error {

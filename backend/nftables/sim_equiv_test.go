@@ -33,8 +33,12 @@ func ruleVariants() []*ir.Rule {
 		st  ir.ConnState
 		neg bool
 	}{{0, false}, {ir.StateNew, false}, {ir.StateEstablished | ir.StateRelated, true}, {ir.StateNone, false}}
-	macs := [][]ir.Match{nil, {mSrcMAC(vmMAC, false)}, {mSrcMAC(vmMAC, true), mIP(ir.FieldSrcIP, "10.0.0.0/8", false)}}
 	for _, p := range protos {
+		net := "10.0.0.0/8"
+		if p.p.Layer() == ir.LayerIPv6 {
+			net = "fd00::/8"
+		}
+		macs := [][]ir.Match{nil, {mSrcMAC(vmMAC, false)}, {mSrcMAC(vmMAC, true), mIP(ir.FieldSrcIP, net, false)}}
 		for _, d := range []ir.Direction{ir.DirIn, ir.DirOut, ir.DirInOut} {
 			for _, a := range []ir.Action{ir.ActionAccept, ir.ActionDrop, ir.ActionReject, ir.ActionReturn, ir.ActionContinue} {
 				for _, sm := range []bool{true, false} {

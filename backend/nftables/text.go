@@ -98,8 +98,15 @@ func prefixText(p netip.Prefix) string {
 	return p.String()
 }
 
-// matchAddr renders expr (e.g. "ip saddr") against a prefix or a range.
+// matchAddr renders expr (e.g. "ip saddr", "ip6 daddr") against a prefix or
+// a range, which must be of expr's address family.
 func matchAddr(t *ruleText, expr string, m ir.Match) error {
+	v6 := strings.HasPrefix(expr, "ip6 ")
+	for _, a := range []netip.Addr{m.Prefix.Addr(), m.From, m.To} {
+		if a.IsValid() && a.Is6() != v6 {
+			return fmt.Errorf("%w: %s address %v in a rule of the other address family", ErrUnsupported, m.Field, a)
+		}
+	}
 	switch m.Field {
 	case ir.FieldSrcIPRange, ir.FieldDstIPRange:
 		if !m.From.IsValid() || !m.To.IsValid() || m.To.Less(m.From) || m.From.Is4() != m.To.Is4() {
