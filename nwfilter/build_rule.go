@@ -13,6 +13,9 @@ import (
 // match: tcp, udp, dccp and sctp.
 var portProtocols = []uint32{6, 17, 33, 132}
 
+// icmpv6Protocol is the IP protocol number of ICMPv6.
+const icmpv6Protocol = 58
+
 // attrError is a problem with one attribute of a rule; the caller adds where
 // the rule is and where the value came from.
 type attrError struct {
@@ -105,7 +108,7 @@ func buildRule(r *Rule, specs []AttrSpec, lits []Literal) (*ir.Rule, error) {
 		out.Matches = append(out.Matches, m.m)
 	}
 	dropICMPCodeWithoutType(out)
-	if err := checkPorts(out, specs); err != nil {
+	if err := checkCombinations(out, specs); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -182,28 +185,41 @@ func dropICMPCodeWithoutType(r *ir.Rule) {
 	r.Matches = slices.DeleteFunc(r.Matches, func(m ir.Match) bool { return m.Field == ir.FieldICMPCode })
 }
 
-var errPortsNeedProtocol = errors.New("ports can only be matched with protocol tcp, udp, dccp or sctp")
-
-// checkPorts enforces that the ip and ipv6 elements match ports only together
-// with a protocol that has ports.
-func checkPorts(out *ir.Rule, specs []AttrSpec) error {
-	if out.Protocol != ir.ProtoIP && out.Protocol != ir.ProtoIPv6 {
-		return nil
-	}
-	portAttr, protoOK := -1, false
-	for _, m := range out.Matches {
-		if m.Field == ir.FieldIPProto {
-			protoOK = slices.Contains(portProtocols, m.Lo)
+// checkCombinations applies the checks that need the final values: on the
+// ip and ipv6 elements, ports need protocol tcp, udp, dccp or sctp and (on
+// ipv6) ICMP type and code need protocol icmpv6 — the decoder checks literal
+// protocols, variables are only known here; and, as libvirt refuses at
+// instantiation, an stp rule with srcmacaddr cannot be inout.
+func checkCombinations(out *ir.Rule, specs []AttrSpec) error {
+	switch out.Protocol {
+	case ir.ProtoIP, ir.ProtoIPv6:
+		proto, hasProto := uint32(0), false
+		for _, m := range out.Matches {
+			if m.Field == ir.FieldIPProto {
+				proto, hasProto = m.Lo, true
+			}
+		}
+		for i, s := range specs {
+			switch s.Field {
+			case ir.FieldSrcPort, ir.FieldDstPort:
+				if !hasProto || !slices.Contains(portProtocols, proto) {
+					return &attrError{i, errors.New("ports can only be matched with protocol tcp, udp, dccp (33) or sctp")}
+				}
+			case ir.FieldICMPType, ir.FieldICMPCode:
+				if !hasProto || proto != icmpv6Protocol {
+					return &attrError{i, errors.New("ICMP type and code can only be matched with protocol icmpv6")}
+				}
+			}
+		}
+	case ir.ProtoSTP:
+		if out.Direction != ir.DirInOut {
+			return nil
+		}
+		for i, s := range specs {
+			if s.Field == ir.FieldSrcMAC {
+				return &attrError{i, errors.New("an stp rule matching the source MAC cannot have direction inout")}
+			}
 		}
 	}
-	for i, s := range specs {
-		if s.Field == ir.FieldSrcPort || s.Field == ir.FieldDstPort {
-			portAttr = i
-			break
-		}
-	}
-	if portAttr < 0 || protoOK {
-		return nil
-	}
-	return &attrError{portAttr, errPortsNeedProtocol}
+	return nil
 }

@@ -17,6 +17,7 @@ type CycleError struct {
 	Path []string
 }
 
+// Error describes the cycle as a -> b -> a.
 func (e *CycleError) Error() string {
 	return "filter reference cycle: " + strings.Join(e.Path, " -> ")
 }
@@ -32,6 +33,7 @@ type MissingVarsError struct {
 	IPLearning string
 }
 
+// Error describes the missing names, and whether IP learning would apply.
 func (e *MissingVarsError) Error() string {
 	msg := "cannot compile filter: unresolvable variables or unavailable list elements: " +
 		strings.Join(e.Names, ", ")
@@ -63,6 +65,7 @@ type ExpansionLimitError struct {
 	Filter string
 }
 
+// Error describes how far the expansion got and where.
 func (e *ExpansionLimitError) Error() string {
 	return fmt.Sprintf("filter tree expands into at least %d %s (limit %d), crossed in filter %q",
 		e.Count, e.What, e.Limit, e.Filter)
@@ -82,6 +85,7 @@ type CardinalityError struct {
 	Lens []int
 }
 
+// Error describes where the rule is and each variable with its list length.
 func (e *CardinalityError) Error() string {
 	parts := make([]string, len(e.Vars))
 	for i, v := range e.Vars {
@@ -111,6 +115,7 @@ type RuleError struct {
 	Err error
 }
 
+// Error describes where the rule is, the attribute, the value's source and why.
 func (e *RuleError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: filter %q rule %d: attribute %s", posString(e.Pos), e.Filter, e.Index, e.Attr)
@@ -122,6 +127,7 @@ func (e *RuleError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the reason, e.g. a *LiteralError.
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // posString formats a position as file:line:col, leaving out what is unknown.

@@ -140,4 +140,7 @@ func TestBadVariableValueNamesEverything(t *testing.T) {
 	assert.Equal(t, "$IP", re.Var)
 	assert.Equal(t, "fd00::1", re.Value)
 	assert.Contains(t, err.Error(), `f.xml:4:5: filter "f" rule 0: attribute srcipaddr (from $IP = "fd00::1")`)
+	var le *LiteralError
+	require.ErrorAs(t, err, &le, "the reason is the literal parser's error")
+	assert.Equal(t, KindIPv4, le.Kind)
 }

@@ -32,6 +32,7 @@ func rootRuleset(t *testing.T) string {
 }
 
 func TestBridgeNFIsPerNetns(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	rootBefore, rootErr := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables")
 	lab := New(t)
@@ -56,6 +57,7 @@ func TestBridgeNFIsPerNetns(t *testing.T) {
 // bridged between two VMs, and the namespace's own bridge-nf-call switch
 // decides whether it does.
 func TestIptablesSeesBridgedTraffic(t *testing.T) {
+	t.Parallel()
 	Require(t, "iptables", "ip6tables")
 	root := rootRuleset(t)
 	lab, vm1, vm2 := twoVMs(t)
@@ -92,6 +94,7 @@ func TestIptablesSeesBridgedTraffic(t *testing.T) {
 // chain within the bridge's forward hook: after bridge-family chains of
 // priority below 0 (ebtables' filter table is -200), before those above 0.
 func TestHookOrderBrNetfilter(t *testing.T) {
+	t.Parallel()
 	Require(t, "nft", "iptables")
 	lab, vm1, vm2 := twoVMs(t)
 	lab.RequireBridgeNF(t)

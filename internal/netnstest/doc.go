@@ -14,6 +14,11 @@
 // namespaces and wait a bounded time for an answer. A probe that got no
 // answer, or was refused, returns an error matching [ErrBlocked]; any other
 // error is a harness or setup failure. All probes are safe for concurrent use.
+// A probe waits at most the lab's probe timeout ([DefaultProbeTimeout]) or
+// until its context's deadline, whichever is earlier: a probe expected to
+// succeed returns as soon as it does, a probe expected to be blocked costs its
+// whole wait, so give those a context with a short deadline (a few hundred
+// milliseconds is plenty between namespaces).
 //
 // Safety: nothing is ever changed in the network namespace the test process
 // runs in. Every link, address, sysctl and firewall rule lives in namespaces

@@ -36,8 +36,8 @@ const (
 	EtherTypeIPv6 = 0x86dd
 )
 
-// BroadcastMAC is ff:ff:ff:ff:ff:ff.
-var BroadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+// broadcastMAC is the Ethernet broadcast address.
+var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 
 // UDPFrame builds an Ethernet frame carrying one UDP datagram over IPv4 or
 // IPv6 (chosen by the addresses, which must be of the same family), with any
@@ -150,7 +150,7 @@ func (f ARPFrame) Build() ([]byte, error) {
 		ethSrc = f.SenderMAC
 	}
 	if ethDst == nil {
-		ethDst = BroadcastMAC
+		ethDst = broadcastMAC
 		if f.Op == ARPReply {
 			ethDst = tha
 		}

@@ -109,7 +109,7 @@ func TestARPFrame(t *testing.T) {
 	b, err := req.Build()
 	require.NoError(t, err)
 	require.Len(t, b, 60, "padded to the Ethernet minimum")
-	assert.Equal(t, []byte(BroadcastMAC), b[0:6], "requests are broadcast")
+	assert.Equal(t, []byte(broadcastMAC), b[0:6], "requests are broadcast")
 	assert.Equal(t, []byte(macA), b[6:12], "Ethernet source defaults to the sender")
 	assert.Equal(t, uint16(EtherTypeARP), binary.BigEndian.Uint16(b[12:]))
 	arp := b[14:42]

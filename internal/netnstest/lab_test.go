@@ -28,6 +28,7 @@ func twoVMs(t *testing.T) (*Lab, *VM, *VM) {
 }
 
 func TestLabLayout(t *testing.T) {
+	t.Parallel()
 	lab := New(t)
 	vm, err := lab.AddVM(t.Context(), VMConfig{
 		Name:    "web",

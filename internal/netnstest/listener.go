@@ -35,42 +35,43 @@ const echoIdle = 10 * time.Second
 
 // ListenTCP starts a TCP echo server on port in the namespace; port 0 picks a
 // free port (see [Listener.Port]).
-func (n *Netns) ListenTCP(port uint16) (*Listener, error) {
-	l := &Listener{proto: "tcp", conns: make(map[net.Conn]struct{}), lab: n.lab}
-	err := n.Do(func() (err error) {
-		// ":port" is a dual-stack socket: IPv4 and IPv6.
-		l.tcp, err = net.Listen("tcp", fmt.Sprintf(":%d", port))
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("netnstest: listen tcp/%d in %s: %w", port, n.name, err)
-	}
-	l.port = uint16(l.tcp.Addr().(*net.TCPAddr).Port)
-	if err := l.register(); err != nil {
-		return nil, err
-	}
-	l.wg.Add(1)
-	go l.serveTCP()
-	return l, nil
-}
+func (n *Netns) ListenTCP(port uint16) (*Listener, error) { return n.listen("tcp", port) }
 
 // ListenUDP starts a UDP echo server on port in the namespace; port 0 picks a
 // free port (see [Listener.Port]).
-func (n *Netns) ListenUDP(port uint16) (*Listener, error) {
-	l := &Listener{proto: "udp", lab: n.lab}
+func (n *Netns) ListenUDP(port uint16) (*Listener, error) { return n.listen("udp", port) }
+
+func (n *Netns) listen(proto string, port uint16) (*Listener, error) {
+	l := &Listener{proto: proto, conns: make(map[net.Conn]struct{}), lab: n.lab}
+	// ":port" is a dual-stack socket: IPv4 and IPv6.
+	addr := fmt.Sprintf(":%d", port)
 	err := n.Do(func() (err error) {
-		l.udp, err = net.ListenUDP("udp", &net.UDPAddr{Port: int(port)})
+		if proto == "tcp" {
+			l.tcp, err = net.Listen("tcp", addr)
+		} else {
+			var c net.PacketConn
+			c, err = net.ListenPacket("udp", addr)
+			if err == nil {
+				l.udp = c.(*net.UDPConn)
+			}
+		}
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("netnstest: listen udp/%d in %s: %w", port, n.name, err)
+		return nil, fmt.Errorf("netnstest: listen %s/%d in %s: %w", proto, port, n.label(), err)
 	}
-	l.port = uint16(l.udp.LocalAddr().(*net.UDPAddr).Port)
+	serve := l.serveUDP
+	if l.tcp != nil {
+		l.port = uint16(l.tcp.Addr().(*net.TCPAddr).Port)
+		serve = l.serveTCP
+	} else {
+		l.port = uint16(l.udp.LocalAddr().(*net.UDPAddr).Port)
+	}
 	if err := l.register(); err != nil {
 		return nil, err
 	}
 	l.wg.Add(1)
-	go l.serveUDP()
+	go serve()
 	return l, nil
 }
 

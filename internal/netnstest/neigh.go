@@ -4,39 +4,52 @@ package netnstest
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os/exec"
-	"slices"
 	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // neighPoll is how often ResolveNeighbor looks at the neighbour table.
-const neighPoll = 10 * time.Millisecond
+const neighPoll = 5 * time.Millisecond
 
 // ResolveNeighbor tests ARP (IPv4) or neighbour discovery (IPv6) from the
 // namespace's default device ([Netns.Dev]) to dst: it deletes any neighbour
 // entry for dst, makes the kernel resolve it again by sending one UDP datagram
 // to dst's discard port (9), and waits until the entry is resolved. It
 // returns the resolved MAC, or an [ErrBlocked] error when the entry is still
-// unresolved (no ARP/NDP answer) at the deadline.
+// unresolved (no ARP/NDP answer) at the deadline (the lab's probe timeout, or
+// ctx's deadline if earlier, counted from the moment the datagram is sent).
 //
-// Calls on the same namespace are serialised, since each one flushes the
+// Calls on the same namespace are serialised, since each one deletes the
 // entry the others wait for.
 func (n *Netns) ResolveNeighbor(ctx context.Context, dst netip.Addr) (net.HardwareAddr, error) {
 	dst = dst.Unmap()
 	n.neighMu.Lock()
 	defer n.neighMu.Unlock()
-	dl := n.deadline(ctx)
-	ctx, cancel := context.WithDeadline(ctx, dl)
-	defer cancel()
-	to := dst.String()
-	if err := ipCmd(ctx, "-n", n.name, "neigh", "flush", "to", to, "dev", n.dev); err != nil {
+	h, err := n.netlink()
+	if err != nil {
 		return nil, err
 	}
-	err := n.Do(func() error {
+	link, err := h.LinkByName(n.dev)
+	if err != nil {
+		return nil, fmt.Errorf("netnstest: neighbour probe %s: %w", n.label(), err)
+	}
+	query := netlink.Neigh{LinkIndex: link.Attrs().Index, Family: netlink.FAMILY_V4, IP: dst.AsSlice()}
+	if dst.Is6() {
+		query.Family = netlink.FAMILY_V6
+	}
+	if err := h.NeighDel(&query); err != nil && !errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("netnstest: neighbour probe %s: forget %s: %w", n.label(), dst, err)
+	}
+
+	ctx, cancel := context.WithDeadline(ctx, n.deadline(ctx))
+	defer cancel()
+	err = n.Do(func() error {
 		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
 		if err != nil {
 			return err
@@ -46,69 +59,43 @@ func (n *Netns) ResolveNeighbor(ctx context.Context, dst netip.Addr) (net.Hardwa
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("netnstest: neighbour probe %s -> %s: send: %w", n.label(), to, err)
+		return nil, fmt.Errorf("netnstest: neighbour probe %s -> %s: send: %w", n.label(), dst, err)
 	}
-	var last string
+	last := "no entry"
 	for {
-		e, err := n.neighbour(ctx, dst)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			return nil, err
-		}
-		last = "no entry"
-		if e != nil {
-			last = fmt.Sprintf("entry %s %v", e.Lladdr, e.State)
-			if e.resolved() {
-				mac, err := net.ParseMAC(e.Lladdr)
-				if err != nil {
-					return nil, fmt.Errorf("netnstest: neighbour %s: %w", to, err)
-				}
-				return mac, nil
-			}
-			if slices.Contains(e.State, "FAILED") {
-				break
+		e, err := findNeigh(h, query)
+		switch {
+		case errors.Is(err, netlink.ErrDumpInterrupted):
+		case err != nil:
+			return nil, fmt.Errorf("netnstest: neighbour probe %s: list: %w", n.label(), err)
+		case e != nil:
+			last = fmt.Sprintf("entry %v, state %#x", e.HardwareAddr, e.State)
+			if e.State&nudResolved != 0 && len(e.HardwareAddr) == 6 {
+				return e.HardwareAddr, nil
 			}
 		}
-		if sleepCtx(ctx, neighPoll) != nil {
+		if e != nil && e.State&netlink.NUD_FAILED != 0 || sleepCtx(ctx, neighPoll) != nil {
 			break
 		}
 	}
-	return nil, &BlockedError{Probe: "neighbour", From: n.label() + "/" + n.dev, To: to,
-		Err: fmt.Errorf("not resolved by %s: %s", dl.Format(time.TimeOnly+".000"), last)}
-}
-
-type neighEntry struct {
-	Dst    string   `json:"dst"`
-	Lladdr string   `json:"lladdr"`
-	State  []string `json:"state"`
-}
-
-func (e *neighEntry) resolved() bool {
-	return e.Lladdr != "" && slices.ContainsFunc(e.State, func(s string) bool {
-		switch s {
-		case "REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP":
-			return true
-		}
-		return false
-	})
-}
-
-// neighbour returns the neighbour entry for dst on the default device, or nil.
-func (n *Netns) neighbour(ctx context.Context, dst netip.Addr) (*neighEntry, error) {
-	out, err := exec.CommandContext(ctx, "ip", "-n", n.name, "-j", "neigh", "show", "to", dst.String(), "dev", n.dev).Output()
-	if err != nil {
-		return nil, fmt.Errorf("netnstest: ip -n %s neigh show: %w", n.name, err)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil, ctx.Err()
 	}
-	var entries []neighEntry
-	if err := json.Unmarshal(out, &entries); err != nil {
-		return nil, fmt.Errorf("netnstest: parse ip -j neigh output %q: %w", out, err)
-	}
-	for _, e := range entries {
-		if a, err := netip.ParseAddr(e.Dst); err == nil && a == dst {
-			return &e, nil
+	return nil, &BlockedError{Probe: "neighbour", From: n.label() + "/" + n.dev, To: dst.String(),
+		Err: fmt.Errorf("not resolved: %s", last)}
+}
+
+// nudResolved are the neighbour states that hold a usable link-layer address.
+const nudResolved = netlink.NUD_REACHABLE | netlink.NUD_STALE | netlink.NUD_DELAY |
+	netlink.NUD_PROBE | netlink.NUD_PERMANENT | netlink.NUD_NOARP
+
+// findNeigh returns the entry matching q's link, family and address, or nil.
+func findNeigh(h *netlink.Handle, q netlink.Neigh) (*netlink.Neigh, error) {
+	list, err := h.NeighList(q.LinkIndex, q.Family)
+	for i := range list {
+		if list[i].IP.Equal(q.IP) {
+			return &list[i], err
 		}
 	}
-	return nil, nil
+	return nil, err
 }

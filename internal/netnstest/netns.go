@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
 
@@ -32,6 +33,8 @@ type Netns struct {
 	neighMu sync.Mutex // serialises ResolveNeighbor
 	sendMu  sync.Mutex
 	sendFD  *os.File // AF_PACKET socket for SendFrame, opened on first use
+	nlMu    sync.Mutex
+	nl      *netlink.Handle // rtnetlink in the namespace, opened on first use
 
 	v4, v6 netip.Prefix     // addresses on dev
 	mac    net.HardwareAddr // dev's MAC
@@ -129,6 +132,36 @@ func (n *Netns) Do(fn func() error) error {
 	return res.err
 }
 
+// netlink returns the namespace's rtnetlink handle, opened on first use and
+// closed at cleanup.
+func (n *Netns) netlink() (*netlink.Handle, error) {
+	n.nlMu.Lock()
+	defer n.nlMu.Unlock()
+	if n.nl != nil {
+		return n.nl, nil
+	}
+	h, err := netlink.NewHandleAt(n.handle)
+	if err != nil {
+		return nil, fmt.Errorf("netnstest: netlink in netns %s: %w", n.name, err)
+	}
+	if n.lab != nil {
+		if err := n.lab.track(handleCloser{h}); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	n.nl = h
+	return h, nil
+}
+
+// handleCloser closes a netlink handle as an io.Closer.
+type handleCloser struct{ h *netlink.Handle }
+
+func (c handleCloser) Close() error {
+	c.h.Close()
+	return nil
+}
+
 // Run runs the command name with args inside the namespace and returns its
 // standard output and standard error. A non-zero exit is an error that quotes
 // the command and its standard error.
@@ -143,49 +176,6 @@ func (n *Netns) Run(ctx context.Context, name string, args ...string) (stdout, s
 		err = fmt.Errorf("netnstest: %s in netns %s: %w: %s", commandLine(name, args), n.name, err, strings.TrimSpace(errOut.String()))
 	}
 	return out.String(), errOut.String(), err
-}
-
-// Sysctl reads a network sysctl of the namespace, key in dotted form
-// ("net.ipv4.ip_forward"). Only keys below "net." are accepted.
-func (n *Netns) Sysctl(key string) (string, error) {
-	path, err := sysctlPath(key)
-	if err != nil {
-		return "", err
-	}
-	var v []byte
-	err = n.Do(func() error {
-		v, err = os.ReadFile(path)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("netnstest: read %s in netns %s: %w", key, n.name, err)
-	}
-	return strings.TrimSpace(string(v)), nil
-}
-
-// SetSysctl writes a network sysctl of the namespace, key in dotted form.
-// Only keys below "net." are accepted; the kernel refuses writes from a child
-// namespace to the few of those that are global.
-func (n *Netns) SetSysctl(key, value string) error {
-	path, err := sysctlPath(key)
-	if err != nil {
-		return err
-	}
-	err = n.Do(func() error {
-		// /proc/sys/net resolves through the opening thread's namespace.
-		return os.WriteFile(path, []byte(value), 0o644)
-	})
-	if err != nil {
-		return fmt.Errorf("netnstest: set %s=%s in netns %s: %w", key, value, n.name, err)
-	}
-	return nil
-}
-
-func sysctlPath(key string) (string, error) {
-	if !strings.HasPrefix(key, "net.") || strings.Contains(key, "/") || strings.Contains(key, "..") {
-		return "", fmt.Errorf("netnstest: sysctl %q: only net.* keys of a harness namespace may be used", key)
-	}
-	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/"), nil
 }
 
 func commandLine(name string, args []string) string {

@@ -12,12 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// threadNetns returns the network namespace of the calling thread.
-func threadNetns(t *testing.T) string {
-	t.Helper()
-	ns, err := os.Readlink("/proc/thread-self/ns/net")
-	require.NoError(t, err)
-	return ns
+// threadNetns stores the network namespace of the calling thread in ns.
+func threadNetns(ns *string) error {
+	var err error
+	*ns, err = os.Readlink("/proc/thread-self/ns/net")
+	return err
 }
 
 // outsideNetns returns the namespace of a fresh locked thread outside Do.
@@ -40,8 +39,8 @@ func TestDo(t *testing.T) {
 	outside := outsideNetns(t)
 
 	var inHost, inVM string
-	require.NoError(t, lab.Do(func() error { inHost = threadNetns(t); return nil }))
-	require.NoError(t, vm.Do(func() error { inVM = threadNetns(t); return nil }))
+	require.NoError(t, lab.Do(func() error { return threadNetns(&inHost) }))
+	require.NoError(t, vm.Do(func() error { return threadNetns(&inVM) }))
 	assert.NotEqual(t, outside, inHost)
 	assert.NotEqual(t, outside, inVM)
 	assert.NotEqual(t, inHost, inVM)
@@ -66,7 +65,9 @@ func TestDo(t *testing.T) {
 		for range 20 {
 			assert.Equal(t, outside, outsideNetns(t))
 		}
-		assert.Equal(t, outside, threadNetns(t))
+		var here string
+		require.NoError(t, threadNetns(&here))
+		assert.Equal(t, outside, here)
 	})
 	t.Run("commands run in the namespace", func(t *testing.T) {
 		out, _, err := lab.Run(t.Context(), "ip", "-br", "link", "show", "dev", "br0")
@@ -79,6 +80,7 @@ func TestDo(t *testing.T) {
 }
 
 func TestSysctl(t *testing.T) {
+	t.Parallel()
 	lab := New(t)
 	require.NoError(t, lab.SetSysctl("net.ipv4.ip_forward", "1"))
 	v, err := lab.Sysctl("net.ipv4.ip_forward")

@@ -219,24 +219,45 @@ func MatchFrame(sent []byte) func([]byte) bool {
 }
 
 // DeliverFrame sends f from from's default device ([Netns.Dev]) and reports
-// whether the same frame arrived at to's default device before the deadline
-// (the lab's probe timeout, or ctx's deadline if earlier). This is how a test
-// shows that a spoofed frame is dropped: it is not delivered, while the same
-// frame with the real source is. A frame that is not delivered costs the whole
-// timeout; pass a ctx with a shorter deadline for many negative checks.
+// whether the same frame arrived at to's default device in time. This is how
+// a test shows that a spoofed frame is dropped: it is not delivered, while the
+// same frame with the real source is.
+//
+// The wait is the lab's probe timeout, or the time left until ctx's deadline
+// if that is shorter, measured from when the frame is sent, so a slow
+// setup on a loaded machine does not eat into it. A frame that is not
+// delivered costs the whole wait; pass a ctx with a short deadline for
+// negative checks.
 func DeliverFrame(ctx context.Context, from, to *Netns, f Frame) (bool, error) {
 	b, err := f.Build()
 	if err != nil {
 		return false, err
 	}
-	c, err := to.StartCapture(ctx, "")
+	wait := time.Until(to.deadline(ctx))
+	if wait <= 0 {
+		return false, fmt.Errorf("netnstest: deliver frame: %w", context.DeadlineExceeded)
+	}
+	setup := context.WithoutCancel(ctx)
+	c, err := to.StartCapture(setup, "")
 	if err != nil {
 		return false, err
 	}
 	// Closing waits for an RCU grace period; the caller need not.
 	defer func() { go c.Close() }()
-	if err := from.SendFrame(ctx, "", RawFrame(b)); err != nil {
+	if err := from.SendFrame(setup, "", RawFrame(b)); err != nil {
 		return false, err
 	}
-	return c.Wait(ctx, MatchFrame(b))
+	waitCtx, cancel := context.WithTimeout(setup, wait)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	defer stop()
+	ok, err := c.Wait(waitCtx, MatchFrame(b))
+	if err != nil && ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return ok, err
 }

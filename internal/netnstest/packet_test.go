@@ -55,6 +55,7 @@ func spoofFrames(vm1 *VM, dst *Netns) map[string]Frame {
 }
 
 func TestFramesDeliveredWithoutFirewall(t *testing.T) {
+	t.Parallel()
 	lab, vm1, vm2 := twoVMs(t)
 	ctx := t.Context()
 	for _, dst := range []*Netns{vm2.Netns, lab.Netns} {
@@ -67,6 +68,7 @@ func TestFramesDeliveredWithoutFirewall(t *testing.T) {
 }
 
 func TestCaptureHasNoFalsePositives(t *testing.T) {
+	t.Parallel()
 	lab, vm1, vm2 := twoVMs(t)
 	// Unicast to the bridge's own MAC is delivered to the host, not to vm2.
 	toHost := UDPFrame{SrcMAC: vm1.MAC(), DstMAC: lab.MAC(),
@@ -98,12 +100,15 @@ func TestCaptureHasNoFalsePositives(t *testing.T) {
 	cancel()
 	_, err = c.Wait(cancelled, MatchFrame(b))
 	assert.ErrorIs(t, err, context.Canceled)
+	_, err = DeliverFrame(cancelled, vm1.Netns, vm2.Netns, toHost)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 // TestSpoofedFramesDroppedByEbtables is the pattern firewall tests follow:
 // with anti-spoofing rules on vm1's port, spoofed frames from vm1 do not
 // reach vm2 while the real ones do.
 func TestSpoofedFramesDroppedByEbtables(t *testing.T) {
+	t.Parallel()
 	Require(t, "ebtables")
 	root := rootRuleset(t)
 	lab, vm1, vm2 := twoVMs(t)

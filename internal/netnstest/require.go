@@ -28,18 +28,27 @@ const EnvKernelTests = "GONWFILTER_KERNEL_TESTS"
 // throwaway namespace). See [EnvKernelTests] for turning skips into failures.
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
+	requireKernel(t, tools)
+}
+
+// requireKernel is Require, reporting whether t may go on (always, unless t
+// is a fake whose Skipf and Fatalf return).
+func requireKernel(t testing.TB, tools []string) bool {
+	t.Helper()
 	switch mode := os.Getenv(EnvKernelTests); mode {
 	case "", "require":
 	case "skip":
 		t.Skipf("netnstest: kernel tests disabled by %s=skip", EnvKernelTests)
-		return
+		return false
 	default:
 		t.Fatalf("netnstest: %s=%q: want \"require\", \"skip\" or empty", EnvKernelTests, mode)
-		return
+		return false
 	}
 	if err := checkKernelTests(os.Geteuid(), tools); err != nil {
 		unavailable(t, err.Error())
+		return false
 	}
+	return true
 }
 
 // unavailable skips t with msg, or fails it when kernel tests are required.

@@ -17,6 +17,11 @@ const maxStreamErrors = 10
 // change the firewall while traffic flows (for example: a flow that every
 // version of the ruleset allows must never be blocked during 50 updates).
 // Several streams may run at once; all probes are safe for concurrent use.
+//
+// To catch a single dropped packet, give each probe a deadline below the
+// protocol's first retransmission (1 s for a TCP SYN), e.g. with
+// context.WithTimeout inside the probe function; otherwise a retransmission
+// can hide the drop.
 type Stream struct {
 	stop chan struct{}
 	done chan struct{}

@@ -14,12 +14,14 @@ import (
 // VMConfig describes a VM for [Lab.AddVM]. Zero fields get defaults derived
 // from the VM's ordinal n (1 for the first VM of the lab): Name "vm<n>",
 // PortDev "vnet<n-1>", MAC 52:54:00:00:00:<n>, and host address n+10 in the
-// lab's subnets (192.0.2.11/24 and 2001:db8::11/64 by default, ::b is 11).
+// lab's subnets (192.0.2.11/24 and 2001:db8::b/64 for the first VM by
+// default).
 type VMConfig struct {
 	// Name identifies the VM in the lab and in its namespace's name:
 	// letters, digits, '_', '.' and '-', at most 32 characters.
 	Name string
-	// PortDev is the host-side veth device, a port of br0 (libvirt's vnetN).
+	// PortDev is the host-side veth device, a port of br0 (libvirt's
+	// vnetN): letters, digits, '_' and '-', at most 15 characters.
 	PortDev string
 	// MAC is the address of the VM's eth0.
 	MAC net.HardwareAddr
@@ -46,12 +48,9 @@ func (v *VM) PortDev() string { return v.cfg.PortDev }
 
 var vmNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$`)
 
-// ifnameOK reports whether s is a valid Linux interface name.
-func ifnameOK(s string) bool {
-	return s != "" && len(s) < 16 && s != "." && s != ".." && !slices.ContainsFunc([]byte(s), func(c byte) bool {
-		return c <= ' ' || c == '/' || c == ':' || c >= 0x7f
-	})
-}
+// portDevRE matches the port device names AddVM accepts: Linux interface
+// names without dots, which would not survive in a sysctl key.
+var portDevRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,15}$`)
 
 // vmDefaults fills in and checks cfg, and reserves its name and port device.
 func (l *Lab) vmDefaults(c VMConfig) (VMConfig, error) {
@@ -77,7 +76,7 @@ func (l *Lab) vmDefaults(c VMConfig) (VMConfig, error) {
 	switch {
 	case !vmNameRE.MatchString(c.Name):
 		return c, fmt.Errorf("netnstest: bad VM name %q", c.Name)
-	case !ifnameOK(c.PortDev) || c.PortDev == BridgeName:
+	case !portDevRE.MatchString(c.PortDev) || c.PortDev == BridgeName:
 		return c, fmt.Errorf("netnstest: bad port device name %q", c.PortDev)
 	case len(c.MAC) != 6 || c.MAC[0]&1 != 0:
 		return c, fmt.Errorf("netnstest: bad VM MAC %v: need a unicast Ethernet address", c.MAC)

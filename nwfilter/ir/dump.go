@@ -40,7 +40,7 @@ func (g *Graph) Dump() string {
 		for _, e := range c.Entries {
 			b.WriteString("  ")
 			if e.Jump != nil {
-				b.WriteString(e.Jump.jumpString())
+				b.WriteString(e.Jump.JumpString())
 			} else {
 				b.WriteString(e.Rule.String())
 			}
@@ -68,9 +68,9 @@ func (g *Graph) Fingerprint() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// jumpString describes a jump into c with its guard, e.g.
-// "jump ipv4-ip prio=-710 if ethertype=0x0800".
-func (c *Chain) jumpString() string {
+// JumpString describes a jump into c with its guard, as dumps and simulator
+// traces show it, e.g. "jump ipv4-ip prio=-710 if ethertype=0x0800".
+func (c *Chain) JumpString() string {
 	s := "jump " + c.Name + " prio=" + strconv.Itoa(c.Priority)
 	if et, ok := c.Kind.EtherType(); ok {
 		return s + " if ethertype=" + hex16(uint32(et))

@@ -15,10 +15,10 @@ import (
 func Example() {
 	b := ir.Binding{PortDev: "vnet0", MAC: ir.MAC{0x52, 0x54, 0, 0x12, 0x34, 0x56}, Filter: "ssh-only"}
 	g := &ir.Graph{Binding: b, IP: []*ir.Rule{
-		{Protocol: ir.ProtoTCP, Direction: ir.DirIn, Action: ir.ActionAccept, StateMatch: true,
+		{Protocol: ir.ProtoTCP, Direction: ir.DirIn, Action: ir.ActionAccept, Priority: 500, StateMatch: true,
 			Matches: []ir.Match{{Field: ir.FieldDstPort, Lo: 22, Hi: 22}},
 			Origin:  ir.Origin{Filter: "ssh-only", Index: 0}},
-		{Protocol: ir.ProtoAll, Direction: ir.DirInOut, Action: ir.ActionDrop, StateMatch: true,
+		{Protocol: ir.ProtoAll, Direction: ir.DirInOut, Action: ir.ActionDrop, Priority: 1000, StateMatch: true,
 			Origin: ir.Origin{Filter: "ssh-only", Index: 1}},
 	}}
 	for _, spec := range []string{
@@ -41,10 +41,10 @@ func Example() {
 	}
 	// Output:
 	// verdict: accept
-	// libvirt-I-vnet0: end of chain -> accept # no Ethernet-layer rules: the frame passes
-	// FI-vnet0: ssh-only[0] accept in tcp dstport=22 [swapped, state ESTABLISHED, ctdir reply, -j RETURN] -> return # RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
+	// libvirt-I-vnet0: end of chain: accept # no Ethernet-layer rules: the frame passes
+	// FI-vnet0: return {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0; RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
 	// verdict: drop
-	// libvirt-I-vnet0: end of chain -> accept # no Ethernet-layer rules: the frame passes
-	// FI-vnet0: ssh-only[0] accept in tcp dstport=22 [swapped, state ESTABLISHED, ctdir reply, -j RETURN] -> no match (state)
-	// FI-vnet0: ssh-only[1] drop inout all [swapped, -j DROP] -> drop
+	// libvirt-I-vnet0: end of chain: accept # no Ethernet-layer rules: the frame passes
+	// FI-vnet0: no match (state) {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0
+	// FI-vnet0: drop {swapped, -j DROP}: inout drop prio=1000 all # from ssh-only rule 1.0
 }

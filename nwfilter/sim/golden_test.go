@@ -10,22 +10,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+	"github.com/gonwfilter/gonwfilter/nwfilter"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestTraceGolden pins the rendered traces of a few packets through the
-// clean-traffic graph and an IP-layer graph.
+// compiled clean-traffic filter plus a few IP-layer rules.
 func TestTraceGolden(t *testing.T) {
-	var s ruleSeq
-	ipRules := ipGraph(
-		s.rule(ir.ProtoTCP, ir.DirIn, ir.ActionAccept, numMatch(ir.FieldDstPort, 22)),
-		s.rule(ir.ProtoICMP, ir.DirOut, ir.ActionAccept, numMatch(ir.FieldICMPType, 8)),
-		s.rule(ir.ProtoAll, ir.DirInOut, ir.ActionDrop),
-	).IP
-	g := cleanTrafficGraph()
-	g.IP = ipRules
+	const pingAndSSH = `<filter name='ping-ssh'>
+  <filterref filter='clean-traffic'/>
+  <rule action='accept' direction='in'><tcp dstportstart='22'/></rule>
+  <rule action='accept' direction='out'><icmp type='8'/></rule>
+  <rule action='drop' direction='inout' priority='1000'><all/></rule>
+</filter>`
+	g := compileFor(t, builtins(t, pingAndSSH), "ping-ssh", nwfilter.Param{Name: "IP", Value: "10.0.0.5"})
 	var b strings.Builder
 	for _, spec := range []string{
 		"dir=out src=10.0.0.5 dst=192.0.2.1 proto=icmp",

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
@@ -102,4 +103,21 @@ func stepFor(res Result, r *ir.Rule) *Step {
 		}
 	}
 	return nil
+}
+
+// probe is a packet and the verdict a graph must give it.
+type probe struct {
+	name, spec string
+	want       Verdict
+}
+
+// checkProbes runs every probe through g as a subtest.
+func checkProbes(t *testing.T, g *ir.Graph, probes []probe) {
+	t.Helper()
+	for _, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) {
+			res := simulate(t, g, pr.spec)
+			assert.Equal(t, pr.want, res.Verdict, res.String())
+		})
+	}
 }

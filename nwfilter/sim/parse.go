@@ -100,10 +100,13 @@ func ParsePacket(spec string, b ir.Binding) (Packet, error) {
 	for _, tok := range strings.Fields(spec) {
 		k, v, ok := strings.Cut(tok, "=")
 		if !ok {
-			return Packet{}, keyErr(tok, "expected key=value")
+			return Packet{}, keyErr(clip(tok), "expected key=value")
 		}
 		if _, known := keyKinds[k]; !known {
-			return Packet{}, keyErr(k, "unknown key")
+			return Packet{}, keyErr(clip(k), "unknown key")
+		}
+		if len(v) > maxValueLen {
+			return Packet{}, keyErr(k, "value longer than %d bytes", maxValueLen)
 		}
 		if _, dup := kv[k]; dup {
 			return Packet{}, keyErr(k, "given twice")
@@ -309,6 +312,19 @@ func (ps *packetParser) mac(key string, dst *ir.MAC) error {
 // number parses key as a number of kind k, if given.
 func (ps *packetParser) number(key string, k nwfilter.Kind, set func(uint32)) error {
 	return ps.literal(key, k, func(l nwfilter.Literal) { set(l.Num) })
+}
+
+// maxValueLen bounds a value; no valid value is longer.
+const maxValueLen = 256
+
+// clip shortens s to about 32 bytes for an error message, at a rune start.
+func clip(s string) string {
+	for i := range s {
+		if i >= 32 {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 // firstErr returns the first non-nil error.

@@ -86,6 +86,8 @@ func TestParsePacketErrors(t *testing.T) {
 		{"dir", "dir", "expected key=value"},
 		{"dir=out =x", "", "unknown key"},
 		{"dir=out color=red", "color", "unknown key"},
+		{"dir=out " + strings.Repeat("k", 100), strings.Repeat("k", 32) + "…", "expected key=value"},
+		{"dir=out eth=" + strings.Repeat("1", 300), "eth", "longer than 256 bytes"},
 		{"dir=out dir=in", "dir", "given twice"},
 		{"dir= src=10.0.0.5", "dir", "empty value"},
 		{"dir=in=out", "dir", "not in or out"},

@@ -133,8 +133,7 @@ type Result struct {
 }
 
 // String renders the result for people: the first line is exactly
-// "verdict: accept|drop|reject", then one line per step, indented by chain
-// depth, with the step's notes after " # ".
+// "verdict: accept|drop|reject", then one line per step (see Step.String).
 func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
@@ -145,66 +144,45 @@ func (r Result) String() string {
 	return b.String()
 }
 
-// String renders the step on one line, e.g. "  I-vnet0-mac: t[1] drop out
-// mac -> drop".
+// String renders the step on one line, indented by chain depth: the chain,
+// what happened, and the rule or jump as ir prints it, then the notes, e.g.
+//
+//	FI-vnet0: no match (state) {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh rule 0.0
 func (s Step) String() string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat("  ", s.Depth))
-	if s.Kind != StepNote {
-		b.WriteString(s.Chain + ": " + s.describe())
+	notesSep := "# "
+	switch s.Kind {
+	case StepRule:
+		b.WriteString(s.Chain + ": " + s.what())
+		if s.Install != nil {
+			b.WriteString(" {" + s.Install.String() + "}")
+		} else if s.Swapped {
+			b.WriteString(" {swapped}")
+		}
+		b.WriteString(": " + s.Rule.String())
+		notesSep = "; " // the rule's text ends in its origin comment
+	case StepJump:
+		b.WriteString(s.Chain + ": " + s.what() + ": " + s.Jump.JumpString())
+	case StepEnd:
+		b.WriteString(s.Chain + ": end of chain: " + s.Outcome.String())
 	}
 	if len(s.Notes) > 0 {
-		if s.Kind != StepNote {
+		if s.Kind != StepNote && notesSep == "# " {
 			b.WriteByte(' ')
 		}
-		b.WriteString("# " + strings.Join(s.Notes, "; "))
+		b.WriteString(notesSep + strings.Join(s.Notes, "; "))
 	}
 	return b.String()
 }
 
-func (s *Step) describe() string {
-	var what string
-	switch s.Kind {
-	case StepJump:
-		what = "jump " + jumpLabel(s.Jump)
-	case StepEnd:
-		what = "end of chain"
-	default:
-		what = ruleLabel(s.Rule)
-		if s.Install != nil {
-			what += " [" + s.Install.String() + "]"
-		} else if s.Swapped {
-			what += " [swapped]"
-		}
-	}
+// what says what a rule or jump step did.
+func (s *Step) what() string {
 	switch {
-	case s.Kind == StepEnd:
-		return what + " -> " + s.Outcome.String()
 	case s.Mismatch == MismatchAbsent:
-		return what + " -> not installed"
+		return "not installed"
 	case !s.Matched:
-		return what + " -> no match (" + s.Mismatch + ")"
+		return "no match (" + s.Mismatch + ")"
 	}
-	return what + " -> " + s.Outcome.String()
-}
-
-// jumpLabel names a sub-chain and the frames its jump is guarded by.
-func jumpLabel(c *ir.Chain) string {
-	if t, ok := c.Kind.EtherType(); ok {
-		return fmt.Sprintf("%s (ether type 0x%04x)", c.Name, t)
-	}
-	if c.Kind == ir.ChainSTP {
-		return fmt.Sprintf("%s (destination %s)", c.Name, ir.STPMAC)
-	}
-	return c.Name + " (every frame)"
-}
-
-// ruleLabel names a rule by its origin and describes it.
-func ruleLabel(r *ir.Rule) string {
-	o := r.Origin
-	label := fmt.Sprintf("%s[%d]", o.Filter, o.Index)
-	if o.Instance > 0 {
-		label += fmt.Sprintf("/%d", o.Instance)
-	}
-	return label + " " + formatRule(r)
+	return s.Outcome.String()
 }

@@ -1,0 +1,91 @@
+// Package xtables installs nwfilter rule graphs with ebtables, iptables and
+// ip6tables, the way libvirt's ebiptables driver lays them out, but loaded
+// with one *-restore run per tool and change instead of one process per
+// rule.
+//
+// # Layout
+//
+// Ethernet-layer rules go to the ebtables nat table: per binding a root
+// chain for frames from the VM (hooked "-A PREROUTING -i <port>") and one
+// for frames to it ("-A POSTROUTING -o <port>"), plus one sub-chain per
+// filter chain name and side, entered from the root chain with libvirt's
+// protocol guard (-p 0x0800, -p 0x0806, …, -d 01:80:c2:00:00:00 for stp).
+// A chain exists only for a side it has rules for. Chains have policy
+// ACCEPT, as libvirt's do.
+//
+// IP-layer rules go to the iptables/ip6tables filter table: per binding FI
+// (forwarded from the VM), FO (forwarded to it) and HI (from the VM to the
+// host), reached from the shared chains in/out/host-in with physdev gotos,
+// plus an ACCEPT in the shared in-post chain; the shared chains hang off
+// FORWARD (positions 1–3) and INPUT (position 1). Each rule gets libvirt's
+// three instances with its statematch/state/connlimit/srcmacaddr/ICMP
+// rules (see ipInstance).
+//
+// # Names
+//
+// With Options.LibvirtNames the names are libvirt's: libvirt-I-vnet0,
+// libvirt-O-vnet0, I-vnet0-arp-mac, FI-vnet0, FO-vnet0, HI-vnet0,
+// libvirt-in, libvirt-out, libvirt-in-post, libvirt-host-in. By default
+// they carry our prefix: gnwf-I-vnet0, gI-vnet0:arp-mac, gnwf-FI-vnet0,
+// gnwf-in, … Both fit the 28-character limit of ebtables-nft and iptables
+// for 15-byte port devices, except libvirt's sub-chain names, which a long
+// port device plus a long filter chain name can exceed (an error, as in
+// libvirt); our sub-chain names then fall back to the chain's index
+// (gI-<port>:3).
+//
+// # Atomic updates: two generations
+//
+// xtables cannot atomically rename a referenced chain, so per-binding chains
+// come in two generations that alternate: generation 0 uses libvirt's final
+// letters (I, O, FI, FO, HI), generation 1 libvirt's temporary ones (J, P,
+// FJ, FP, HJ). An update builds the new generation's chains, appends the new
+// links (PREROUTING/POSTROUTING jumps, physdev gotos), deletes the old
+// links, and flushes and deletes the old chains — all in one restore input.
+// iptables-restore commits a table in one transaction (COMMIT) and
+// ebtables-restore likewise, so each tool switches from the complete old
+// ruleset to the complete new one; a failed restore changes nothing in its
+// tool and leaves no temporary chain behind.
+//
+// # Order across tools
+//
+// Apply loads ebtables first, then iptables, then ip6tables, each at most
+// once. Traffic is filtered at every instant by, per tool, either the old
+// or the new ruleset; between two tools' commits (a few milliseconds) a
+// packet may meet the new L2 rules and the old L3 rules. L2 goes first
+// because it holds the anti-spoofing (MAC, IP and ARP source checks) that
+// the L3 rules' address matches rely on, and because ebtables-restore is
+// the most likely to refuse input, so a failure there needs no rollback.
+// If a later tool fails, the tools already loaded are reverted to the
+// previous rules (rebuilt from the graphs kept in memory under the old
+// generation's names) and Apply returns the error.
+//
+// # State
+//
+// The backend keeps, per tool and binding, the generation in use, the
+// installed chain and link names, the graph and a fingerprint of the
+// rendered chains. Re-applying an unchanged graph runs nothing; a changed
+// binding touches only its own chains; bindings not named are left alone;
+// foreign chains and rules are never named in a restore input, so they are
+// never touched (--noflush). On first use the backend reads our chains back
+// with *-save (iptables only when go-iptables lists one of ours) and adopts
+// them, so a restarted process can update or remove what its predecessor
+// left; it never lists on the hot path.
+//
+// # Deviations from libvirt
+//
+//   - All rules of a tool are loaded with one *-restore --noflush run, and
+//     updates switch generations instead of renaming chains.
+//   - continue on iptables renders a rule without target (counting only);
+//     libvirt writes "-j CONTINUE", which iptables rejects.
+//   - ipset matches are honoured on every IP-layer element (libvirt: all).
+//   - --ctdir is off by default (current libvirt omits it); see
+//     Options.ConntrackDirection.
+//   - dscp on the ip element is written as --ip-tos dscp<<2 (the TOS byte);
+//     libvirt writes the DSCP value itself, which matches another TOS.
+//   - gratuitous='false' negates --arp-gratuitous.
+//   - ipset names with a space, and port devices outside [A-Za-z0-9_.-], are
+//     refused; comments are cut to 255 bytes (iptables' limit) and refused
+//     when they hold control characters.
+//   - Our default chain names carry the gnwf prefix (libvirt's with
+//     LibvirtNames).
+package xtables

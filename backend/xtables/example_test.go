@@ -1,0 +1,56 @@
+package xtables_test
+
+import (
+	"fmt"
+
+	"github.com/gonwfilter/gonwfilter/backend/xtables"
+	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+// Render shows what Apply would load, per tool, without running anything.
+func ExampleBackend_Render() {
+	b, err := xtables.New(xtables.Options{LibvirtNames: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mac := kerneltest.MustMAC("52:54:00:12:34:56")
+	g := kerneltest.NewGraph("vnet0", mac).
+		Rule(kerneltest.R(ir.ProtoMAC, ir.DirOut, ir.ActionDrop, kerneltest.Not(kerneltest.SrcMAC(mac)))).
+		Rule(kerneltest.R(ir.ProtoTCP, ir.DirIn, ir.ActionAccept, kerneltest.DstPort(22, 0))).
+		Graph()
+	s, err := b.Render(g)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(s.String())
+	// Output:
+	// # ebtables-restore
+	// *nat
+	// :libvirt-I-vnet0 ACCEPT
+	// -A libvirt-I-vnet0 -s ! 52:54:00:12:34:56 -j DROP
+	// -A PREROUTING -i vnet0 -j libvirt-I-vnet0
+	// # iptables-restore
+	// *filter
+	// :libvirt-in - [0:0]
+	// :libvirt-out - [0:0]
+	// :libvirt-in-post - [0:0]
+	// :libvirt-host-in - [0:0]
+	// -I FORWARD 1 -j libvirt-in
+	// -I FORWARD 2 -j libvirt-out
+	// -I FORWARD 3 -j libvirt-in-post
+	// -I INPUT 1 -j libvirt-host-in
+	// :FI-vnet0 - [0:0]
+	// :FO-vnet0 - [0:0]
+	// :HI-vnet0 - [0:0]
+	// -A FI-vnet0 -p tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j RETURN
+	// -A FO-vnet0 -p tcp --dport 22 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT
+	// -A HI-vnet0 -p tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j RETURN
+	// -A libvirt-in -m physdev --physdev-in vnet0 -g FI-vnet0
+	// -A libvirt-out -m physdev --physdev-is-bridged --physdev-out vnet0 -g FO-vnet0
+	// -A libvirt-host-in -m physdev --physdev-in vnet0 -g HI-vnet0
+	// -A libvirt-in-post -m physdev --physdev-in vnet0 -j ACCEPT
+	// COMMIT
+}

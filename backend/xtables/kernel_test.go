@@ -1,0 +1,168 @@
+//go:build linux
+
+package xtables
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/backend"
+	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
+	"github.com/gonwfilter/gonwfilter/internal/netnstest"
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+)
+
+func TestKernel(t *testing.T) {
+	netnstest.Require(t, "ebtables-restore", "iptables-restore", "ip6tables-restore", "ipset")
+	for _, libvirt := range []bool{false, true} {
+		name := "gnwf-names"
+		if libvirt {
+			name = "libvirt-names"
+		}
+		var opts []kerneltest.RunOption
+		if libvirt {
+			// Names do not change what the rules do: keep the suite short by
+			// running the cases that stress the most chains and the swap.
+			for _, c := range kerneltest.Cases() {
+				switch c.Name {
+				case "clean-traffic", "statematch-on", "statematch-off", "ipv6":
+				default:
+					opts = append(opts, kerneltest.Skip(c.Name, "covered with gnwf names"))
+				}
+			}
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			kerneltest.Run(t, func(t *testing.T, _ *kerneltest.Env) backend.Backend {
+				b, err := New(Options{LibvirtNames: libvirt})
+				require.NoError(t, err)
+				return b
+			}, opts...)
+		})
+	}
+}
+
+// countingExec counts runs and can make the n-th restore fail.
+type countingExec struct {
+	backend.Execer
+	mu       sync.Mutex
+	runs     int
+	restores int
+	failAt   int // 1-based restore number that fails; 0: none
+}
+
+func (c *countingExec) Run(ctx context.Context, cmd backend.Command) ([]byte, error) {
+	c.mu.Lock()
+	c.runs++
+	fail := false
+	if strings.HasSuffix(cmd.Path, "-restore") && (len(cmd.Args) == 0 || cmd.Args[0] != "--test") {
+		c.restores++
+		fail = c.restores == c.failAt
+	}
+	c.mu.Unlock()
+	if fail {
+		return nil, &backend.ExecError{Cmd: cmd.String(), ExitCode: 1, Stderr: "injected failure", Err: errors.New("injected")}
+	}
+	return c.Execer.Run(ctx, cmd)
+}
+
+func (c *countingExec) counts() (runs, restores int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.runs, c.restores
+}
+
+// snapshot lists the three tools' rules in the lab's host namespace,
+// without the built-in chains and tables that nf_tables creates on first use.
+func snapshot(t *testing.T, e *kerneltest.Env) string {
+	var b strings.Builder
+	for _, tool := range []string{"ebtables-save", "iptables-save", "ip6tables-save"} {
+		out, stderr, err := e.Lab.Run(context.Background(), tool)
+		require.NoError(t, err, stderr)
+		for _, line := range strings.Split(out, "\n") {
+			switch {
+			case line == "", line == "COMMIT", strings.HasPrefix(line, "#"), strings.HasPrefix(line, "*"):
+			case strings.HasPrefix(line, ":") && isBuiltin(strings.Fields(line[1:])[0]):
+			default:
+				b.WriteString(line + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func isBuiltin(chain string) bool {
+	switch chain {
+	case "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING":
+		return true
+	}
+	return false
+}
+
+func TestKernelLifecycle(t *testing.T) {
+	netnstest.Require(t, "ebtables-restore", "iptables-restore", "ip6tables-restore", "ipset")
+	e := kerneltest.NewEnv(t)
+	ctx := context.Background()
+	ex := &countingExec{Execer: backend.OSExec{}}
+	b, err := New(Options{Exec: ex})
+	require.NoError(t, err)
+	do := func(f func() error) error { return e.Lab.Do(f) }
+	before := snapshot(t, e)
+
+	kerneltest.ListenUDP(t, e.VM1.Netns, 7777)
+	a, bb := kerneltest.UpdateGraphs(e)
+	second := kerneltest.TCPServer(e.VM2.PortDev(), kerneltest.MustMAC(e.VM2.MAC().String()), 22, true)
+	second.IP = append([]*ir.Rule{kerneltest.R(ir.ProtoUDP, ir.DirOut, ir.ActionAccept)}, second.IP...)
+	require.NoError(t, do(func() error { return b.Apply(ctx, a, second) }))
+	installed := snapshot(t, e)
+
+	t.Run("re-apply runs nothing", func(t *testing.T) {
+		runs, _ := ex.counts()
+		require.NoError(t, do(func() error { return b.Apply(ctx, a, second) }))
+		after, _ := ex.counts()
+		assert.Equal(t, runs, after)
+	})
+
+	t.Run("failed update keeps the old rules and leaves no temporary chains", func(t *testing.T) {
+		_, restores := ex.counts()
+		ex.mu.Lock()
+		ex.failAt = restores + 2 // ebtables succeeds, iptables fails
+		ex.mu.Unlock()
+		err := do(func() error { return b.Apply(ctx, bb) })
+		ex.mu.Lock()
+		ex.failAt = 0
+		ex.mu.Unlock()
+		require.Error(t, err)
+		assert.Equal(t, installed, snapshot(t, e), "the previous rules are in force again, nothing else")
+		kerneltest.Check(ctx, t, e, kerneltest.Probe{Name: "still allowed", Want: kerneltest.Pass, Run: func(ctx context.Context, e *kerneltest.Env) error {
+			return e.VM2.ProbeUDP(ctx, netip.AddrPortFrom(e.VM1.IPv4(), 7777))
+		}})
+	})
+
+	t.Run("missing ipset is refused before anything runs", func(t *testing.T) {
+		g := kerneltest.NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(kerneltest.R(ir.ProtoUDP, ir.DirIn, ir.ActionDrop, kerneltest.IPSet("gnwf-no-such-set"))).Graph()
+		_, restores := ex.counts()
+		err := do(func() error { return b.Apply(ctx, g) })
+		var me *MissingIPSetError
+		require.ErrorAs(t, err, &me)
+		_, after := ex.counts()
+		assert.Equal(t, restores, after)
+		assert.Equal(t, installed, snapshot(t, e))
+	})
+
+	t.Run("a new process adopts and tears down", func(t *testing.T) {
+		b2, err := New(Options{})
+		require.NoError(t, err)
+		require.NoError(t, do(func() error { return b2.Teardown(ctx, e.VM1.PortDev()) }))
+		assert.Equal(t, []string{e.VM2.PortDev()}, b2.Installed())
+		require.NoError(t, do(func() error { return b2.Teardown(ctx, e.VM2.PortDev()) }))
+		assert.Equal(t, before, snapshot(t, e), "teardown leaves no residue")
+	})
+}
