@@ -61,8 +61,9 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 	br := knftables.BridgeFamily
 	hasIP := len(g.IP) > 0
 
-	// Ethernet layer. Like the xtables backend, a chain exists only for a
-	// side it has rules for; jumps into empty sub-chains are left out.
+	// Ethernet layer. As in libvirt, a sub-chain exists only for a side it
+	// has rules for, and a frame that reaches its end is accepted (ebtables'
+	// default chain policy ACCEPT), so each sub-chain ends with accept.
 	from := chainObj{family: br, name: ident(prefixFrom, dev)}
 	to := chainObj{family: br, name: ident(prefixTo, dev)}
 	if hasIP && l.path == ConntrackBrNetfilter {
@@ -77,6 +78,7 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 			f = &chainObj{family: br, name: ident(prefixFrom, dev, c.Name)}
 			t = &chainObj{family: br, name: ident(prefixTo, dev, c.Name)}
 		}
+		var sides [2]bool // the chain has rules for the from and to side
 		for _, e := range c.Entries {
 			if e.Jump != nil {
 				sub := subs[e.Jump.Name]
@@ -89,17 +91,24 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 			}
 			r := e.Rule
 			if r.Direction == ir.DirOut || r.Direction == ir.DirInOut {
+				sides[0] = true
 				if err := o.addL2(f, r, r.Direction == ir.DirInOut, dev); err != nil {
 					return nil, err
 				}
 			}
 			if r.Direction == ir.DirIn || r.Direction == ir.DirInOut {
+				sides[1] = true
 				if err := o.addL2(t, r, false, dev); err != nil {
 					return nil, err
 				}
 			}
 		}
 		if i > 0 {
+			for side, c := range []*chainObj{f, t} {
+				if sides[side] {
+					c.rules = append(c.rules, nftRule{Text: "accept"})
+				}
+			}
 			subs[c.Name] = [2]chainObj{*f, *t}
 			subOrder = append([]chainObj{*f, *t}, subOrder...)
 		}
