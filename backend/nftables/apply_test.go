@@ -171,3 +171,28 @@ func TestAddressFamilyMismatch(t *testing.T) {
 	_, err := b.Render(g)
 	assert.True(t, IsUnsupported(err), "%v", err)
 }
+
+func TestEmptyCalls(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
+	s, err := b.Render()
+	require.NoError(t, err)
+	assert.Equal(t, "", s.Sections[0].Text)
+	require.NoError(t, b.Apply(ctx))
+	require.NoError(t, b.Teardown(ctx, "nothing"))
+	assert.Nil(t, fake.LastTransaction)
+	assert.Error(t, b.Apply(ctx, nil))
+	g := ipLayer("vnet0")
+	assert.Error(t, b.Apply(ctx, g, g), "a binding given twice")
+}
+
+func TestSameGraphPointerIsFree(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
+	g := ipLayer("vnet0")
+	require.NoError(t, b.Apply(ctx, g))
+	last := fake.LastTransaction
+	require.NoError(t, b.Apply(ctx, g))
+	require.NoError(t, b.Apply(ctx, ipLayer("vnet0")), "an equal graph is compared by content")
+	assert.Same(t, last, fake.LastTransaction)
+}

@@ -43,6 +43,9 @@ type state struct {
 type binding struct {
 	id   uint32
 	objs *objects
+	// graph is the graph the objects were rendered from. Graphs are
+	// immutable, so the same pointer again means nothing changed.
+	graph *ir.Graph
 }
 
 var (
@@ -121,7 +124,11 @@ func (b *Backend) Render(gs ...*ir.Graph) (backend.Script, error) {
 	if err != nil {
 		return backend.Script{}, err
 	}
-	return backend.Script{Sections: []backend.Section{{Tool: "nft", Text: tx.String()}}}, nil
+	text := ""
+	if tx != nil { // nil: no graphs, nothing to send
+		text = tx.String()
+	}
+	return backend.Script{Sections: []backend.Section{{Tool: "nft", Text: text}}}, nil
 }
 
 // Apply installs or updates the bindings of gs in one nft transaction.
@@ -130,8 +137,12 @@ func (b *Backend) Apply(ctx context.Context, gs ...*ir.Graph) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	tx, next, err := b.plan(ctx, &b.st, gs)
-	if err != nil || tx == nil {
+	if err != nil {
 		return err
+	}
+	if tx == nil {
+		b.st = *next
+		return nil
 	}
 	if err := b.nft.Run(ctx, tx); err != nil {
 		return fmt.Errorf("nftables: apply %d binding(s): %w", len(gs), err)
@@ -157,6 +168,9 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 		}
 		seen[dev] = true
 		cur := next.bindings[dev]
+		if cur != nil && cur.graph == g {
+			continue
+		}
 		id := uint32(0)
 		if cur != nil {
 			id = cur.id
@@ -171,6 +185,7 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 			return nil, nil, err
 		}
 		if cur != nil && cur.objs.equal(objs) {
+			next.bindings[dev] = &binding{id: id, objs: cur.objs, graph: g}
 			continue
 		}
 		var old *objects
@@ -178,10 +193,11 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 			old = cur.objs
 		}
 		changes = append(changes, change{old, objs})
-		next.bindings[dev] = &binding{id: id, objs: objs}
+		next.bindings[dev] = &binding{id: id, objs: objs, graph: g}
 	}
 	if len(changes) == 0 {
-		return nil, nil, nil
+		// Nothing to send; still remember the graphs seen.
+		return nil, next, nil
 	}
 	tx := b.nft.NewTransaction()
 	b.prepare(tx, next)
