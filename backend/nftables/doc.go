@@ -22,7 +22,11 @@
 //	  chain from/<dev>/<filter-chain>, to/<dev>/<filter-chain>
 //	                    sub-chains, entered with libvirt's guards
 //	                    ("ether type 0x0806 jump …", stp: "ether daddr
-//	                    01:80:c2:00:00:00 jump …")
+//	                    01:80:c2:00:00:00 jump …"), ending in accept like
+//	                    ebtables' chain policy ACCEPT
+//
+// A chain exists only when it has rules (an Ethernet sub-chain only for a
+// side it has rules for, as in libvirt), and so does its map element.
 //	IP-layer chains (bridge table on the bridge path, inet table on the
 //	br_netfilter path)
 //	  chain fi/<dev>    forwarded traffic from the VM (libvirt FI-<dev>)
@@ -110,6 +114,24 @@
 // change replaces our tables wholesale (add+delete+add, atomically), so
 // whatever an earlier process left is gone and the caller should apply all
 // its bindings then. Render returns exactly the text that first Apply sends.
+//
+// # Performance
+//
+// Per packet: two verdict-map lookups on the Ethernet layer and three on the
+// IP layer, whatever the number of bindings. Measured with examples/bench
+// (TCP from a peer VM to a VM bound to clean-traffic plus L3 rules, round
+// robin over labs): about 1.36, 1.33 and 1.46 GB/s with 0, 1000 and 5000
+// other bindings installed (xtables: 1.41 GB/s, 91 MB/s, 1 MB/s; no filter
+// 1.0 GB/s on that run; single runs vary by ±25% on a shared machine).
+//
+// Control plane: one nft process per change. Applying 1000 bindings of that
+// filter takes about 0.94 s (0.85 s of it nft), 5000 about 5.6 s. Adding or
+// removing one binding with N installed costs about 36 ms at N=1000 and
+// 0.2 s at N=5000, against 4 ms for the same script in an empty namespace:
+// nft 1.0.6 fetches every chain of every table before it adds a rule or a
+// map element (seen with strace: 12 000 chain messages per "nft -f" at
+// 1000 bindings). Current nftables releases fetch only tables and sets for
+// those commands, which removes that cost.
 //
 // # Names and comments
 //
