@@ -27,6 +27,7 @@
 //
 // A chain exists only when it has rules (an Ethernet sub-chain only for a
 // side it has rules for, as in libvirt), and so does its map element.
+//
 //	IP-layer chains (bridge table on the bridge path, inet table on the
 //	br_netfilter path)
 //	  chain fi/<dev>    forwarded traffic from the VM (libvirt FI-<dev>)
