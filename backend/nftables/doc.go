@@ -24,10 +24,6 @@
 //	                    ("ether type 0x0806 jump …", stp: "ether daddr
 //	                    01:80:c2:00:00:00 jump …"), ending in accept like
 //	                    ebtables' chain policy ACCEPT
-//
-// A chain exists only when it has rules (an Ethernet sub-chain only for a
-// side it has rules for, as in libvirt), and so does its map element.
-//
 //	IP-layer chains (bridge table on the bridge path, inet table on the
 //	br_netfilter path)
 //	  chain fi/<dev>    forwarded traffic from the VM (libvirt FI-<dev>)
@@ -40,6 +36,9 @@
 //	  sets cl/<dev>/<n> connlimit-above counters (dynamic, per source address)
 //	  sets ipset4/<name>, ipset6/<name>
 //	                    named sets (SetMembers, or imported kernel ipsets)
+//
+// A chain exists only when it has rules (an Ethernet sub-chain only for a
+// side it has rules for, as in libvirt), and so does its map element.
 //
 // Maps are keyed by interface name, not index: an element works before its
 // interface exists and survives the interface being re-created (a VM
