@@ -31,11 +31,13 @@ type RuleError struct {
 	Err     error
 }
 
+// Error says which binding, filter and rule failed, and why.
 func (e *RuleError) Error() string {
 	return fmt.Sprintf("binding %q: filter %q rule %d (instance %d): %v",
 		e.PortDev, e.Origin.Filter, e.Origin.Index, e.Origin.Instance, e.Err)
 }
 
+// Unwrap returns the reason, so errors.Is finds ErrUnsupported.
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // IsUnsupported reports whether err says a rule or feature is not supported.
