@@ -25,6 +25,7 @@ func (r *ruleText) add(format string, a ...any) {
 	fmt.Fprintf(&r.b, format, a...)
 }
 
+// String returns the rule text assembled so far.
 func (r *ruleText) String() string { return r.b.String() }
 
 // rel is the relation of a match: "" (equal) or "!= ".
