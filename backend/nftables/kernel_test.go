@@ -2,12 +2,14 @@ package nftables
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -147,4 +149,35 @@ func TestKernelFailedApplyChangesNothing(t *testing.T) {
 		return b.Apply(ctx, vmPolicy("vb", ir.MAC{0x52, 0x54, 0, 0, 0, 0x0b}))
 	})
 	assert.Contains(t, l.nftList(t), "fi/vb")
+}
+
+// TestKernelBridgePathStateless runs the bridge path (IP-layer chains in the
+// bridge table, dispatched from the bridge forward and input hooks) on this
+// kernel, which lacks bridge conntrack, with rules that need no conntrack.
+func TestKernelBridgePathStateless(t *testing.T) {
+	l := newLab(t)
+	b := l.backend(t, ConntrackBridge)
+	for _, vm := range []*netnstest.Netns{l.a.Netns, l.b.Netns, l.Netns} {
+		for _, p := range []uint16{7777, 8888} {
+			ln, err := vm.ListenUDP(p)
+			require.NoError(t, err)
+			t.Cleanup(func() { ln.Close() })
+		}
+	}
+	stateless := func(r *ir.Rule) *ir.Rule { r.StateMatch = false; return r }
+	g := &ir.Graph{Binding: ir.Binding{PortDev: "va", MAC: macA}, IP: []*ir.Rule{
+		stateless(rule(ir.ProtoUDP, ir.DirIn, ir.ActionAccept, mNum(ir.FieldDstPort, 7777, 7777))),
+		stateless(rule(ir.ProtoUDP, ir.DirOut, ir.ActionReject, mNum(ir.FieldDstPort, 8888, 8888))),
+		stateless(rule(ir.ProtoUDP, ir.DirOut, ir.ActionAccept, mNum(ir.FieldDstPort, 7777, 7777))),
+		rule(ir.ProtoAll, ir.DirInOut, ir.ActionDrop),
+	}}
+	l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, g) })
+	ctx := context.Background()
+	a, peer, host := l.a.IPv4(), l.b.IPv4(), l.IPv4()
+	assert.NoError(t, l.b.ProbeUDP(ctx, netip.AddrPortFrom(a, 7777)), "fo accepts, fi lets the reply out")
+	assert.ErrorIs(t, l.b.ProbeUDP(ctx, netip.AddrPortFrom(a, 8888)), netnstest.ErrBlocked, "fo drops")
+	assert.NoError(t, l.a.ProbeUDP(ctx, netip.AddrPortFrom(host, 7777)), "hi (bridge input hook) accepts")
+	assert.ErrorIs(t, l.a.ProbeUDP(ctx, netip.AddrPortFrom(peer, 8888)), netnstest.ErrBlocked, "reject is a drop in the bridge family")
+	assert.False(t, udpRefused(t, l.a.Netns, peer, 8888), "no ICMP error comes back")
+	assert.NotContains(t, l.nftList(t), "table inet", "the bridge path uses the bridge table only")
 }
