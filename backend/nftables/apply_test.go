@@ -196,3 +196,15 @@ func TestSameGraphPointerIsFree(t *testing.T) {
 	require.NoError(t, b.Apply(ctx, ipLayer("vnet0")), "an equal graph is compared by content")
 	assert.Same(t, last, fake.LastTransaction)
 }
+
+func TestReset(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
+	require.NoError(t, b.Reset(ctx), "nothing installed yet")
+	require.NoError(t, b.Apply(ctx, ipLayer("vnet0")))
+	require.NoError(t, b.Reset(ctx))
+	assert.Empty(t, fake.Dump())
+	// The backend starts over: the next Apply sends the skeleton again.
+	require.NoError(t, b.Apply(ctx, ipLayer("vnet0")))
+	assert.Contains(t, fake.Dump(), "fi/vnet0")
+}

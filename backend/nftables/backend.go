@@ -277,6 +277,21 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 	return nil
 }
 
+// Reset removes the backend's tables, with everything in them, in one
+// transaction: what this Backend installed and whatever an earlier process
+// left behind. It lists nothing and succeeds when the tables do not exist.
+func (b *Backend) Reset(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tx := b.nft.NewTransaction()
+	b.lay.wipe(tx)
+	if err := b.nft.Run(ctx, tx); err != nil {
+		return fmt.Errorf("nftables: reset: %w", err)
+	}
+	b.st = newState(b.st.ids.max)
+	return nil
+}
+
 func (s *state) clone() *state {
 	n := *s
 	n.bindings = make(map[string]*binding, len(s.bindings))

@@ -94,8 +94,10 @@
 //     traffic; ether saddr works there too (the MAC header is kept).
 //   - Verdict maps keyed by "meta mark & mask" work.
 //
-// The bridge path is rendered and unit-tested (goldens); the br_netfilter
-// path is also tested with real packets.
+// Both paths are rendered and unit-tested (goldens). The br_netfilter path
+// is tested with real packets and the shared kernel suite; the bridge path's
+// dispatch is tested with real packets using rules without conntrack (this
+// kernel cannot load its ct expressions).
 //
 // # REJECT
 //
@@ -113,7 +115,7 @@
 // all in the one transaction. Nothing lists the kernel ruleset: the first
 // change replaces our tables wholesale (add+delete+add, atomically), so
 // whatever an earlier process left is gone and the caller should apply all
-// its bindings then. Render returns exactly the text that first Apply sends.
+// its bindings then; Reset removes the tables outright. Render returns exactly the text that first Apply sends.
 //
 // # Performance
 //

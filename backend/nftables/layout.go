@@ -91,10 +91,7 @@ func baseChain(family knftables.Family, table, name string, hook knftables.BaseC
 // change a Backend makes.
 func (l layout) skeleton(tx *knftables.Transaction) {
 	br, inet := knftables.BridgeFamily, knftables.InetFamily
-	for _, f := range []knftables.Family{br, inet} {
-		tx.Add(&knftables.Table{Family: f, Name: l.table})
-		tx.Delete(&knftables.Table{Family: f, Name: l.table})
-	}
+	l.wipe(tx)
 	for _, f := range l.families() {
 		tx.Add(&knftables.Table{Family: f, Name: l.table, Comment: ptr("gonwfilter: managed by a program, do not edit")})
 	}
@@ -156,6 +153,15 @@ func (l layout) sameOctetSet(tx *knftables.Transaction) {
 	for i := range 256 {
 		v := fmt.Sprint(i)
 		tx.Add(&knftables.Element{Family: br, Table: l.table, Set: setSameOctet, Key: []string{v, v}})
+	}
+}
+
+// wipe deletes our tables in both families, whether they exist or not (add
+// then delete, so nothing needs listing).
+func (l layout) wipe(tx *knftables.Transaction) {
+	for _, f := range []knftables.Family{knftables.BridgeFamily, knftables.InetFamily} {
+		tx.Add(&knftables.Table{Family: f, Name: l.table})
+		tx.Delete(&knftables.Table{Family: f, Name: l.table})
 	}
 }
 
