@@ -3,6 +3,7 @@ package nftables
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -207,4 +208,21 @@ func TestReset(t *testing.T) {
 	// The backend starts over: the next Apply sends the skeleton again.
 	require.NoError(t, b.Apply(ctx, ipLayer("vnet0")))
 	assert.Contains(t, fake.Dump(), "fi/vnet0")
+}
+
+func TestConcurrentApply(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
+	done := make(chan error)
+	for i := range 8 {
+		go func() { done <- b.Apply(ctx, ipLayer(fmt.Sprintf("vnet%d", i)), cleanTraffic(fmt.Sprintf("ct%d", i))) }()
+	}
+	for range 8 {
+		require.NoError(t, <-done)
+	}
+	dump := fake.Dump()
+	for i := range 8 {
+		assert.Contains(t, dump, fmt.Sprintf("fi/vnet%d", i))
+	}
+	assert.Len(t, b.st.bindings, 16)
 }
