@@ -45,11 +45,11 @@ func ruleDoc(elements ...string) []byte {
 }
 
 // companions returns the attributes that attr needs to be valid on proto:
-// its base attribute and, on ip/ipv6, the protocol its ports or ICMP fields
+// its base attributes and, on ip/ipv6, the protocol its ports or ICMP fields
 // need.
 func companions(proto ir.Protocol, spec AttrSpec) string {
 	var out []string
-	if base, ok := baseOf(proto, spec); ok {
+	for base, ok := baseOf(proto, spec); ok; base, ok = baseOf(proto, base) {
 		out = append(out, fmt.Sprintf("%s='%s'", base.Name, sampleValues[base.Kind].valid))
 	}
 	if proto == ir.ProtoIP || proto == ir.ProtoIPv6 {

@@ -20,8 +20,38 @@ type Document struct {
 //
 // Unknown elements and attributes, malformed or out-of-range values, missing
 // required parts, DTDs and XML namespaces are errors. A Parser reports every
-// problem of a document it can find (up to Limits.MaxErrors) as ParseErrors.
-// It never hangs: truncated input ends with an ErrSyntax error.
+// problem of a document it can find (up to Limits.MaxErrors) as ParseErrors,
+// in document order. It never hangs: truncated input ends with an ErrSyntax
+// error.
+//
+// Where libvirt is lax, the parser is strict (see also ParseLiteral):
+//   - an unknown element or attribute is an error, never ignored, so that a
+//     misspelled <tpc> cannot become a rule that matches everything;
+//   - a filter name is 1–255 of A-Z a-z 0-9 _ . - (ValidateFilterName);
+//   - a filter priority without a chain attribute is checked, then ignored as
+//     libvirt does: the filter is in the root chain with priority 0;
+//   - a <uuid> is 32 hex digits with or without the 8-4-4-4-12 dashes; it is
+//     kept lower-case and dashed, and is not made up when absent;
+//   - a malformed or out-of-range rule priority is an error (libvirt uses
+//     500 instead); statematch takes only 0/false/1/true in any case (in
+//     libvirt every other text, even "no", means true);
+//   - match takes only yes/no, and match='no' on an element without other
+//     attributes is an error: it negates attributes, not the protocol;
+//   - a second protocol element of another kind is an error (libvirt ignores
+//     it), and so is an attribute given twice across merged elements;
+//   - a mask, range end, ipsetflags or ICMP code without its base attribute
+//     (address, range start, ipset, ICMP type) is an error (libvirt ignores
+//     or drops it); they take the negation of their base, as in libvirt;
+//   - libvirt gives dstportstart the negation of srcportstart, so it reads
+//     <tcp match='no' dstportstart='22'/> as port 22: a rule where the two
+//     differ is an error rather than a rule that means something else there;
+//   - ports on ip/ipv6 need protocol tcp, udp, dccp (33) or sctp, and type or
+//     code on ipv6 need protocol icmpv6, unless the protocol is a variable;
+//   - a comment is literal text (never a variable), is never negated, and
+//     must be 1–256 bytes without control characters;
+//   - an invalid <parameter> name or value is an error (libvirt drops it);
+//   - in a binding, an <owner> needs both <name> and <uuid>, and <portdev>,
+//     <mac> and <filterref> are required; each element appears at most once.
 type Parser struct {
 	Limits Limits
 }
@@ -128,12 +158,7 @@ func (p *docParser) filter(n *xnode) *Filter {
 	p.onlyAttrs(n, "name", "chain", "priority")
 	p.noText(n)
 	f := &Filter{Chain: "root", Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "name"); ok {
-		f.Name = a.value
-		if err := ValidateFilterName(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
+	f.Name = attrValue(p, n, "name", mandatory, "", checked(ValidateFilterName))
 	chain, hasChain := n.attr("chain")
 	if hasChain {
 		if _, err := ParseChainName(chain.value); err != nil {
@@ -195,7 +220,7 @@ func (p *docParser) uuid(n *xnode) string {
 	text := p.textOf(n)
 	u, err := canonicalUUID(text)
 	if err != nil {
-		p.fail(n.off, n.path(), "", err)
+		p.fail(n.off, n, "", "", err)
 	}
 	return u
 }
@@ -205,19 +230,14 @@ func (p *docParser) filterRef(n *xnode) FilterRef {
 	p.onlyAttrs(n, "filter")
 	p.noText(n)
 	ref := FilterRef{Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "filter"); ok {
-		ref.Filter = a.value
-		if err := ValidateFilterName(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
+	ref.Filter = attrValue(p, n, "filter", mandatory, "", checked(ValidateFilterName))
 	for _, c := range n.children {
 		if c.name != "parameter" {
 			p.unknownChild(c)
 			continue
 		}
 		if len(ref.Params) == p.lim.MaxParams {
-			p.fail(c.off, c.path(), fmt.Sprintf("more than %d parameters", p.lim.MaxParams), ErrLimit)
+			p.fail(c.off, c, "", fmt.Sprintf("more than %d parameters", p.lim.MaxParams), ErrLimit)
 			break
 		}
 		if param, ok := p.param(c); ok {

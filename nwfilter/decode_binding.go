@@ -3,7 +3,7 @@ package nwfilter
 import (
 	"fmt"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
-	"unicode"
+	"unicode/utf8"
 )
 
 // MaxOwnerNameLen is the longest binding owner name in bytes.
@@ -64,7 +64,7 @@ func (p *docParser) owner(n *xnode) Owner {
 			hasName = true
 			o.Name = p.textOf(c)
 			if err := checkOwnerName(o.Name); err != nil {
-				p.fail(c.off, c.path(), "", err)
+				p.fail(c.off, c, "", "", err)
 			}
 		case c.name == "uuid" && !hasUUID:
 			hasUUID = true
@@ -86,10 +86,8 @@ func checkOwnerName(s string) error {
 	if s == "" || len(s) > MaxOwnerNameLen {
 		return fmt.Errorf("owner name must be 1–%d bytes", MaxOwnerNameLen)
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("owner name %q: control characters are not allowed", truncate(s))
-		}
+	if !utf8.ValidString(s) || hasControl(s) {
+		return fmt.Errorf("owner name %q: control characters are not allowed", truncate(s))
 	}
 	return nil
 }
@@ -98,29 +96,20 @@ func checkOwnerName(s string) error {
 func (p *docParser) ifName(n *xnode) string {
 	p.onlyAttrs(n, "name")
 	p.leaf(n)
-	a, ok := p.required(n, "name")
-	if !ok {
-		return ""
-	}
-	if err := ValidateIfName(a.value); err != nil {
-		p.failAttr(n, a, err)
-	}
-	return a.value
+	return attrValue(p, n, "name", mandatory, "", checked(ValidateIfName))
 }
 
 // bindingMAC checks <mac address/>.
-func (p *docParser) bindingMAC(n *xnode) (mac ir.MAC) {
+func (p *docParser) bindingMAC(n *xnode) ir.MAC {
 	p.onlyAttrs(n, "address")
 	p.leaf(n)
-	a, ok := p.required(n, "address")
-	if !ok {
-		return mac
-	}
-	lit, err := ParseLiteral(KindMAC, a.value)
-	if err != nil {
-		p.failAttr(n, a, err)
-	}
-	return lit.MAC
+	return attrValue(p, n, "address", mandatory, ir.MAC{}, parseMACAddr)
+}
+
+// parseMACAddr reads a MAC address literal.
+func parseMACAddr(s string) (ir.MAC, error) {
+	lit, err := ParseLiteral(KindMAC, s)
+	return lit.MAC, err
 }
 
 // Binding backends.
@@ -133,9 +122,12 @@ const (
 func (p *docParser) backend(n *xnode) string {
 	p.onlyAttrs(n, "name")
 	p.leaf(n)
-	a, ok := p.required(n, "name")
-	if ok && a.value != BackendIPTables && a.value != BackendNFTables {
-		p.failAttr(n, a, fmt.Errorf("backend %q: must be %s or %s", truncate(a.value), BackendIPTables, BackendNFTables))
+	return attrValue(p, n, "name", mandatory, "", checked(checkBackend))
+}
+
+func checkBackend(s string) error {
+	if s != BackendIPTables && s != BackendNFTables {
+		return fmt.Errorf("backend %q: must be %s or %s", truncate(s), BackendIPTables, BackendNFTables)
 	}
-	return a.value
+	return nil
 }

@@ -23,30 +23,12 @@ type parsedAttr struct {
 func (p *docParser) rule(n *xnode) *Rule {
 	p.onlyAttrs(n, "action", "direction", "priority", "statematch")
 	p.noText(n)
-	r := &Rule{Priority: DefaultRulePriority, StateMatch: true, Pos: p.pos(n.off)}
-	if a, ok := p.required(n, "action"); ok {
-		var err error
-		if r.Action, err = parseAction(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := p.required(n, "direction"); ok {
-		var err error
-		if r.Direction, err = parseDirection(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := n.attr("priority"); ok {
-		var err error
-		if r.Priority, err = parsePriority(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-	}
-	if a, ok := n.attr("statematch"); ok {
-		var err error
-		if r.StateMatch, err = parseStateMatch(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
+	r := &Rule{
+		Action:     attrValue(p, n, "action", mandatory, ir.ActionAccept, parseAction),
+		Direction:  attrValue(p, n, "direction", mandatory, ir.DirIn, parseDirection),
+		Priority:   attrValue(p, n, "priority", optional, DefaultRulePriority, parsePriority),
+		StateMatch: attrValue(p, n, "statematch", optional, true, parseStateMatch),
+		Pos:        p.pos(n.off),
 	}
 	var attrs []parsedAttr
 	for _, c := range n.children {
@@ -61,10 +43,11 @@ func (p *docParser) rule(n *xnode) *Rule {
 			attrs = p.protocolElement(c, proto, attrs)
 		}
 	}
+	attrs = canonicalOrder(r.Protocol, attrs)
 	for _, prob := range checkRuleAttrs(r.Protocol, attrs) {
 		p.failAttr(prob.at.elem, prob.at.src, prob.err)
 	}
-	r.Attrs = canonicalAttrs(r.Protocol, attrs)
+	r.Attrs = modelAttrs(attrs)
 	return r
 }
 
@@ -131,15 +114,9 @@ func parseValue(k Kind, text string) (Value, error) {
 // attribute may be given only once across them.
 func (p *docParser) protocolElement(n *xnode, proto ir.Protocol, attrs []parsedAttr) []parsedAttr {
 	p.leaf(n)
-	negate := false
-	if a, ok := n.attr("match"); ok {
-		var err error
-		if negate, err = parseMatch(a.value); err != nil {
-			p.failAttr(n, a, err)
-		}
-		if negate && len(n.attrs) == 1 {
-			p.failNode(n, "match='no' negates the attributes of <%s>, not the protocol; this element has none", n.name)
-		}
+	negate := attrValue(p, n, "match", optional, false, parseMatch)
+	if negate && len(n.attrs) == 1 {
+		p.failNode(n, "match='no' negates the attributes of <%s>, not the protocol; this element has none", n.name)
 	}
 	for _, a := range n.attrs {
 		if a.name == "match" {
@@ -176,14 +153,22 @@ func findAttr(attrs []parsedAttr, name string) *parsedAttr {
 	return nil
 }
 
-// baseOf returns the attribute that a mask, range end or ipsetflags
-// qualifies, or nil when a is not such an attribute.
+// baseOf returns the attribute that a qualifies, if any: the address of a
+// mask, the start of a range end, the ipset of ipsetflags, and the ICMP type
+// of an ICMP code (iptables and ebtables match code only together with type,
+// and libvirt gives code the type's negation). A base always comes before
+// its dependents in the protocol's table.
 func baseOf(proto ir.Protocol, a AttrSpec) (AttrSpec, bool) {
-	if a.Part != PartMask && a.Part != PartEnd && a.Part != PartSetFlags {
+	field := a.Field
+	switch {
+	case a.Part == PartMask || a.Part == PartEnd || a.Part == PartSetFlags:
+	case a.Field == ir.FieldICMPCode && a.Part == PartValue:
+		field = ir.FieldICMPType
+	default:
 		return AttrSpec{}, false
 	}
 	for _, s := range AttrSpecs(proto) {
-		if s.Field == a.Field && s.Part == PartValue {
+		if s.Field == field && s.Part == PartValue {
 			return s, true
 		}
 	}
@@ -196,11 +181,17 @@ type attrProblem struct {
 	err error
 }
 
-// checkRuleAttrs applies the rules that span attributes: a mask, range end
-// or ipsetflags needs its base attribute and takes over its negation (libvirt
-// accepts a lone mask or range end and ignores it, and drops a lone
-// ipsetflags); ports on ip/ipv6 need a port protocol; ICMPv6 type and code
-// on ipv6 need protocol icmpv6.
+// checkRuleAttrs applies the rules that span attributes; attrs must be in
+// table order (canonicalOrder).
+//   - A mask, range end, ipsetflags or ICMP code needs its base attribute
+//     (libvirt ignores a lone mask, range end or code and drops a lone
+//     ipsetflags) and takes over its negation, as in libvirt.
+//   - libvirt gives dstportstart the negation of srcportstart (not negated
+//     when srcportstart is absent), so <tcp match='no' dstportstart='22'/>
+//     means port 22 there. A rule whose dstportstart negation differs from
+//     srcportstart's is rejected rather than read in a way libvirt does not.
+//   - Ports on ip/ipv6 need protocol tcp, udp, dccp (33) or sctp, and ICMP
+//     type and code on ipv6 need protocol icmpv6 (or a variable).
 func checkRuleAttrs(proto ir.Protocol, attrs []parsedAttr) []attrProblem {
 	var probs []attrProblem
 	for i := range attrs {
@@ -216,9 +207,25 @@ func checkRuleAttrs(proto ir.Protocol, attrs []parsedAttr) []attrProblem {
 		}
 		a.Negate = b.Negate
 	}
-	if proto != ir.ProtoIP && proto != ir.ProtoIPv6 {
-		return probs
+	switch {
+	case proto == ir.ProtoIP || proto == ir.ProtoIPv6:
+		probs = append(probs, checkIPElementProtocol(attrs)...)
+	case proto.Layer() != ir.LayerEthernet:
+		if dst := findAttr(attrs, "dstportstart"); dst != nil {
+			src := findAttr(attrs, "srcportstart")
+			if dst.Negate != (src != nil && src.Negate) {
+				probs = append(probs, attrProblem{dst, errors.New("libvirt gives dstportstart the match state of srcportstart " +
+					"(match='no' only if srcportstart has it), so it would read this rule differently; use a separate rule")})
+			}
+		}
 	}
+	return probs
+}
+
+// checkIPElementProtocol checks the protocol that ports and ICMP fields on
+// the ip and ipv6 elements need.
+func checkIPElementProtocol(attrs []parsedAttr) []attrProblem {
+	var probs []attrProblem
 	protoAttr := findAttr(attrs, "protocol")
 	for i := range attrs {
 		a := &attrs[i]
@@ -253,16 +260,25 @@ func needProtocol(protoAttr *parsedAttr, name, names string, nums ...uint32) err
 	return errors.New(name + " needs protocol " + names + ", not " + protoAttr.Value.Lit.String())
 }
 
-// canonicalAttrs returns attrs in the order of the protocol's table.
-func canonicalAttrs(proto ir.Protocol, attrs []parsedAttr) []Attr {
+// canonicalOrder returns attrs in the order of the protocol's table.
+func canonicalOrder(proto ir.Protocol, attrs []parsedAttr) []parsedAttr {
+	out := make([]parsedAttr, 0, len(attrs))
+	for _, s := range AttrSpecs(proto) {
+		if a := findAttr(attrs, s.Name); a != nil {
+			out = append(out, *a)
+		}
+	}
+	return out
+}
+
+// modelAttrs returns the model's view of attrs.
+func modelAttrs(attrs []parsedAttr) []Attr {
 	if len(attrs) == 0 {
 		return nil
 	}
-	out := make([]Attr, 0, len(attrs))
-	for _, s := range AttrSpecs(proto) {
-		if a := findAttr(attrs, s.Name); a != nil {
-			out = append(out, a.Attr)
-		}
+	out := make([]Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = a.Attr
 	}
 	return out
 }

@@ -109,6 +109,10 @@ func TestRuleProtocolErrors(t *testing.T) {
 		"text in element":   {`<tcp>x</tcp>`, `filter/rule[1]/tcp: <tcp> takes no text`},
 		"child in element":  {`<tcp><udp/></tcp>`, `filter/rule[1]/tcp/udp: unknown element <udp> inside <tcp>`},
 		"none element":      {`<none/>`, `filter/rule[1]/none: unknown element <none> inside <rule>`},
+		"icmp code alone":   {`<icmp code='0'/>`, `filter/rule[1]/icmp/@code: code needs type`},
+		"ipv6 code alone":   {`<ipv6 protocol='icmpv6' code='0'/>`, `filter/rule[1]/ipv6/@code: code needs type`},
+		"negated dstport":   {`<tcp match='no' dstportstart='22'/>`, `filter/rule[1]/tcp/@dstportstart: libvirt gives dstportstart the match state of srcportstart (match='no' only if srcportstart has it), so it would read this rule differently; use a separate rule`},
+		"dstport vs sport":  {`<udp match='no' srcportstart='1'/><udp dstportstart='22'/>`, `filter/rule[1]/udp[2]/@dstportstart: libvirt gives dstportstart the match state of srcportstart (match='no' only if srcportstart has it), so it would read this rule differently; use a separate rule`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			errs := parseErrs(t, string(ruleDoc(c.elems)))
@@ -117,6 +121,18 @@ func TestRuleProtocolErrors(t *testing.T) {
 			e.File, e.Line, e.Col = "", 0, 0
 			assert.Equal(t, c.want, e.Error())
 		})
+	}
+}
+
+func TestDependentNegation(t *testing.T) {
+	f, err := ParseFilter(ruleDoc(`<icmp type='8'/>`, `<icmp match='no' code='0'/>`), "")
+	require.NoError(t, err)
+	assert.False(t, attrNamed(f.Entries[0].Rule, "code").Negate, "code takes the negation of type, as in libvirt")
+
+	f, err = ParseFilter(ruleDoc(`<sctp-ipv6 match='no' srcportstart='1' dstportstart='22'/>`, `<sctp-ipv6 dstportend='23'/>`), "")
+	require.NoError(t, err)
+	for _, a := range f.Entries[0].Rule.Attrs {
+		assert.True(t, a.Negate, a.Name)
 	}
 }
 
@@ -410,4 +426,27 @@ func TestLimits(t *testing.T) {
 	_, err := p.ReadDocument(strings.NewReader(strings.Repeat(" ", 100)), "r.xml")
 	assert.ErrorIs(t, err, ErrLimit)
 	assert.Equal(t, 4<<20, DefaultLimits().MaxBytes)
+}
+
+func TestManyErrorsStayCheap(t *testing.T) {
+	doc := "<filter name='x'>" + strings.Repeat("<rule action='nope' direction='in'/>", 50_000) + "</filter>"
+	start := time.Now()
+	errs := parseErrs(t, doc)
+	assert.Less(t, time.Since(start), 3*time.Second)
+	require.Len(t, errs, DefaultLimits().MaxErrors+1)
+	assert.ErrorIs(t, errs[len(errs)-1], ErrLimit)
+	assert.Equal(t, "filter/rule[100]/@action", errs[99].Path)
+}
+
+func TestNestingErrors(t *testing.T) {
+	for doc, want := range map[string]string{
+		"<filter name='x'>\n  <rule action='drop' direction='in'>\n</filter>": `t.xml:3:1: filter/rule[1]: malformed XML: unexpected end element </filter>`,
+		"<filter name='x'>\n  <rule action='drop' direction='in'>\n":          `t.xml:3:1: filter/rule[1]: malformed XML: unexpected EOF`,
+		"</filter>":                    `t.xml:1:1: malformed XML: unexpected end element </filter>`,
+		"<filter name='x'></n:filter>": `t.xml:1:18: filter: malformed XML: unexpected end element </n:filter>`,
+	} {
+		_, err := ParseDocument([]byte(doc), "t.xml")
+		assert.ErrorIs(t, err, ErrSyntax, doc)
+		assert.EqualError(t, err, want, doc)
+	}
 }

@@ -12,25 +12,16 @@ import (
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
-// Conversions to and from libvirt.org/go/libvirtxml, for embedders that hold
-// libvirtxml.NWFilter and libvirtxml.NWFilterBinding values.
+// ToLibvirtXML converts f to libvirt.org/go/libvirtxml's type, for embedders
+// that hold libvirtxml.NWFilter values.
 //
-// libvirtxml cannot carry everything the language has. ToLibvirtXML and
-// BindingToLibvirtXML return an error wrapping ErrNotRepresentable for:
+// libvirtxml cannot carry everything the language has; ToLibvirtXML returns
+// an error wrapping ErrNotRepresentable, rather than losing meaning, for:
 //   - a filter priority of 0 where the chain's default is not 0, and a rule
 //     priority of 0: libvirtxml omits 0, so libvirt would read the default;
 //   - tcp-ipv6 flags (libvirtxml's tcp-ipv6 has no flags field);
 //   - a rule with both plain and negated attributes (libvirtxml holds one
-//     element per protocol, so one match state per rule);
-//   - a binding's linkdev and backend (NWFilterBinding has neither).
-//
-// FromLibvirtXML and BindingFromLibvirtXML check every value as the parser
-// does (libvirtxml checks none) and lose, in the same way: a priority of 0
-// reads as "not given" (the chain default, or 500 for a rule); a filter
-// without a chain gets the root chain and priority 0. Positions (Pos) are
-// zero.
-
-// ToLibvirtXML converts f for libvirtxml.
+//     element per protocol, so one match state per rule).
 func ToLibvirtXML(f *Filter) (*libvirtxml.NWFilter, error) {
 	chain := f.Chain
 	if chain == "" {
@@ -178,8 +169,14 @@ func xmlTagName(f reflect.StructField) string {
 	return name
 }
 
-// FromLibvirtXML converts and checks a libvirtxml filter. All problems are
-// returned together (errors.Join).
+// FromLibvirtXML converts a libvirtxml filter and checks every value as the
+// parser does (libvirtxml checks none). All problems are returned together
+// (errors.Join).
+//
+// What libvirtxml has already lost stays lost: a priority of 0 reads as "not
+// given" (the chain default, or 500 for a rule); a filter without a chain
+// gets the root chain and priority 0; a malformed 0x value was dropped by
+// libvirtxml's unmarshaller without an error. Positions (Pos) are zero.
 func FromLibvirtXML(lf *libvirtxml.NWFilter) (*Filter, error) {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -281,10 +278,11 @@ func ruleFromLibvirtXML(lr *libvirtxml.NWFilterRule) (*Rule, error) {
 		attrs, perrs = lvElementAttrs(proto, elem.Elem())
 		errs = append(errs, perrs...)
 	}
+	attrs = canonicalOrder(r.Protocol, attrs)
 	for _, prob := range checkRuleAttrs(r.Protocol, attrs) {
 		errs = append(errs, fmt.Errorf("<%s>: %w", r.Protocol, prob.err))
 	}
-	r.Attrs = canonicalAttrs(r.Protocol, attrs)
+	r.Attrs = modelAttrs(attrs)
 	return r, errors.Join(errs...)
 }
 
@@ -322,11 +320,15 @@ func lvElementAttrs(proto ir.Protocol, elem reflect.Value) ([]parsedAttr, []erro
 			spec: spec,
 		})
 	}
+	if negate && len(attrs) == 0 {
+		errs = append(errs, fmt.Errorf("<%s>: match='no' negates attributes, not the protocol; this element has none", proto))
+	}
 	return attrs, errs
 }
 
-// BindingToLibvirtXML converts b for libvirtxml. A LinkDev or Backend is an
-// error wrapping ErrNotRepresentable.
+// BindingToLibvirtXML converts b to libvirtxml's type. libvirtxml's
+// NWFilterBinding has no linkdev and no backend element, so a LinkDev or
+// Backend is an error wrapping ErrNotRepresentable.
 func BindingToLibvirtXML(b *Binding) (*libvirtxml.NWFilterBinding, error) {
 	switch {
 	case b.LinkDev != "":
@@ -348,7 +350,8 @@ func BindingToLibvirtXML(b *Binding) (*libvirtxml.NWFilterBinding, error) {
 	return out, nil
 }
 
-// BindingFromLibvirtXML converts and checks a libvirtxml binding.
+// BindingFromLibvirtXML converts a libvirtxml binding and checks it as the
+// parser does.
 func BindingFromLibvirtXML(lb *libvirtxml.NWFilterBinding) (*Binding, error) {
 	var errs []error
 	b := &Binding{}
@@ -368,8 +371,8 @@ func BindingFromLibvirtXML(lb *libvirtxml.NWFilterBinding) (*Binding, error) {
 	if lb.MAC == nil {
 		errs = append(errs, errors.New("binding needs a mac"))
 	} else {
-		lit, err := ParseLiteral(KindMAC, lb.MAC.Address)
-		b.MAC = lit.MAC
+		var err error
+		b.MAC, err = parseMACAddr(lb.MAC.Address)
 		errs = append(errs, err)
 	}
 	if lb.FilterRef == nil {

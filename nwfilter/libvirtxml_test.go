@@ -1,12 +1,15 @@
 package nwfilter
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
 // TestLibvirtXMLRoundTrip converts our goldens to libvirtxml, through its
@@ -42,7 +45,7 @@ func TestToLibvirtXMLRefusesWhatItCannotCarry(t *testing.T) {
 		"filter priority 0":  `<filter name='x' chain='ipv4' priority='0'/>`,
 		"rule priority 0":    `<filter name='x'><rule action='drop' direction='in' priority='0'/></filter>`,
 		"tcp-ipv6 flags":     `<filter name='x'><rule action='drop' direction='in'><tcp-ipv6 flags='SYN/SYN'/></rule></filter>`,
-		"mixed negation":     `<filter name='x'><rule action='drop' direction='in'><tcp dscp='1'/><tcp match='no' dstportstart='1'/></rule></filter>`,
+		"mixed negation":     `<filter name='x'><rule action='drop' direction='in'><tcp dscp='1'/><tcp match='no' srcipaddr='1.2.3.4'/></rule></filter>`,
 		"negation + comment": `<filter name='x'><rule action='drop' direction='in'><tcp match='no' dscp='1'/><tcp match='no' comment='c'/></rule></filter>`,
 	} {
 		f, err := ParseFilter([]byte(doc), "")
@@ -72,6 +75,7 @@ func TestFromLibvirtXMLChecksValues(t *testing.T) {
 		"two protocols":  `<filter name='x'><rule action='drop' direction='in'><tcp/><udp/></rule></filter>`,
 		"lone mask":      `<filter name='x'><rule action='drop' direction='in'><tcp srcipmask='8'/></rule></filter>`,
 		"bad match":      `<filter name='x'><rule action='drop' direction='in'><stp match='maybe' type='1'/></rule></filter>`,
+		"empty negation": `<filter name='x'><rule action='drop' direction='in'><udp match='no'/></rule></filter>`,
 		"bad chain":      `<filter name='x' chain='bogus'/>`,
 		"bad name":       `<filter name='a b'/>`,
 		"bad uuid":       `<filter name='x'><uuid>nope</uuid></filter>`,
@@ -124,5 +128,27 @@ func TestBindingLibvirtXML(t *testing.T) {
 	} {
 		_, err := BindingFromLibvirtXML(lb)
 		assert.Error(t, err, name)
+	}
+}
+
+// TestLibvirtXMLCarriesEveryAttributeButOne checks, attribute by attribute,
+// what libvirtxml's types can hold: everything except tcp-ipv6 flags.
+func TestLibvirtXMLCarriesEveryAttributeButOne(t *testing.T) {
+	for proto := ir.ProtoMAC; proto <= ir.ProtoAllv6; proto++ {
+		for _, spec := range AttrSpecs(proto) {
+			sample := sampleValues[spec.Kind]
+			doc := ruleDoc(fmt.Sprintf("<%s %s %s='%s'/>", proto, companions(proto, spec), spec.Name, sample.valid))
+			f, err := ParseFilter(doc, "")
+			require.NoError(t, err)
+			lf, err := ToLibvirtXML(f)
+			if proto == ir.ProtoTCPv6 && spec.Name == "flags" {
+				assert.ErrorIs(t, err, ErrNotRepresentable)
+				continue
+			}
+			require.NoError(t, err, "%s/@%s", proto, spec.Name)
+			g, err := FromLibvirtXML(lf)
+			require.NoError(t, err, "%s/@%s", proto, spec.Name)
+			assert.Equal(t, string(FormatFilter(f)), string(FormatFilter(g)), "%s/@%s", proto, spec.Name)
+		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 // lower-case two-digit form, addresses in canonical form, masks as prefix
 // lengths, booleans as true/false, states and TCP flags as upper-case lists.
 // ParseLiteral(l.Kind, l.String()) gives l back.
+//
+// A number of a kind with names (ether type, ARP opcode, IP protocol) keeps
+// the form it was written in: 0x800 stays 0x800, where libvirt would print
+// "ipv4". Both forms mean the same and both are fixed points.
 func (l Literal) String() string {
 	switch l.Kind {
 	case KindUint8, KindUint16, KindUint32, KindDSCP, KindVLANID, KindConnlimit:

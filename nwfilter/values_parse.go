@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
@@ -295,12 +296,21 @@ func checkComment(text string) string {
 	if !utf8.ValidString(text) {
 		return "not valid UTF-8"
 	}
-	for _, r := range text {
-		if r < 0x20 || r == 0x7f {
-			return "control characters are not allowed"
-		}
+	if hasControl(text) {
+		return "control characters are not allowed"
 	}
 	return ""
+}
+
+// hasControl reports whether s holds a control character or a code point
+// that XML cannot carry.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == 0xfffe || r == 0xffff {
+			return true
+		}
+	}
+	return false
 }
 
 // bitByName finds the single bit in first..last whose String is name

@@ -68,18 +68,27 @@ func (n *xnode) path() string {
 
 // docParser holds one document while it is checked and collects its errors.
 type docParser struct {
-	lim   Limits
-	data  []byte
-	file  string
-	lines []int // offsets where lines start, built on first use
-	errs  ParseErrors
+	lim     Limits
+	data    []byte
+	file    string
+	lines   []int // offsets where lines start, built on first use
+	lastPos cachedPos
+	errs    ParseErrors
 }
 
-// fail records a problem at byte offset off.
-func (p *docParser) fail(off int, path, msg string, err error) {
+// fail records a problem at byte offset off with element n (nil: none) or,
+// when attr is set, with its attribute attr. Paths are only worked out for
+// problems that are kept, so a document full of errors stays cheap.
+func (p *docParser) fail(off int, n *xnode, attr, msg string, err error) {
 	switch {
 	case len(p.errs) < p.lim.MaxErrors:
-		pe := &ParseError{File: p.file, Path: path, Msg: msg, Err: err}
+		pe := &ParseError{File: p.file, Msg: msg, Err: err}
+		if n != nil {
+			pe.Path = n.path()
+		}
+		if attr != "" {
+			pe.Path += "/@" + attr
+		}
 		pe.Line, pe.Col = p.lineCol(off)
 		p.errs = append(p.errs, pe)
 	case len(p.errs) == p.lim.MaxErrors:
@@ -90,12 +99,12 @@ func (p *docParser) fail(off int, path, msg string, err error) {
 
 // failNode records a problem with element n.
 func (p *docParser) failNode(n *xnode, format string, args ...any) {
-	p.fail(n.off, n.path(), fmt.Sprintf(format, args...), nil)
+	p.fail(n.off, n, "", fmt.Sprintf(format, args...), nil)
 }
 
 // failAttr records a problem with attribute a of element n.
 func (p *docParser) failAttr(n *xnode, a xattr, err error) {
-	p.fail(a.off, n.path()+"/@"+a.name, "", err)
+	p.fail(a.off, n, a.name, "", err)
 }
 
 // lineCol converts a byte offset into a 1-based line and character column.
@@ -112,9 +121,19 @@ func (p *docParser) lineCol(off int) (int, int) {
 		}
 	}
 	line := sort.SearchInts(p.lines, off+1) // first line start after off
-	start := p.lines[line-1]
-	return line, utf8.RuneCount(p.data[start:off]) + 1
+	start, col := p.lines[line-1], 1
+	// Positions are mostly asked for in document order: count on from the
+	// last one on the same line, so a long one-line document stays linear.
+	if c := p.lastPos; c.line == line && c.off <= off {
+		start, col = c.off, c.col
+	}
+	col += utf8.RuneCount(p.data[start:off])
+	p.lastPos = cachedPos{off: off, line: line, col: col}
+	return line, col
 }
+
+// cachedPos is the last position lineCol worked out.
+type cachedPos struct{ off, line, col int }
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
@@ -122,7 +141,7 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // problem that makes the rest unreadable (malformed XML, a limit).
 func (p *docParser) readTree() *xnode {
 	if len(p.data) > p.lim.MaxBytes {
-		p.fail(-1, "", fmt.Sprintf("document is %d bytes, more than %d", len(p.data), p.lim.MaxBytes), ErrLimit)
+		p.fail(-1, nil, "", fmt.Sprintf("document is %d bytes, more than %d", len(p.data), p.lim.MaxBytes), ErrLimit)
 		return nil
 	}
 	base := 0
@@ -135,18 +154,24 @@ func (p *docParser) readTree() *xnode {
 	var stack []*xnode
 	elements := 0
 	for {
-		off := base + int(d.InputOffset())
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			p.syntaxError(base+int(d.InputOffset()), stack, err)
-			return nil
-		}
 		var top *xnode
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
+		}
+		off := base + int(d.InputOffset())
+		// RawToken skips namespace translation (namespaces are refused
+		// anyway), so nesting and EOF are checked here.
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			if top != nil {
+				p.syntaxError(len(p.data), top, errors.New("unexpected EOF"))
+				return nil
+			}
+			break
+		}
+		if err != nil {
+			p.syntaxError(base+int(d.InputOffset()), top, err)
+			return nil
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -167,56 +192,54 @@ func (p *docParser) readTree() *xnode {
 			p.readAttrs(n, t.Attr)
 			stack = append(stack, n)
 		case xml.EndElement:
+			if top == nil || t.Name.Space != "" || t.Name.Local != top.name {
+				name := t.Name.Local
+				if t.Name.Space != "" {
+					name = t.Name.Space + ":" + name
+				}
+				p.syntaxError(off, top, fmt.Errorf("unexpected end element </%s>", name))
+				return nil
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if !p.addText(top, off, t) {
 				return nil
 			}
 		case xml.Directive:
-			p.fail(off, pathOf(top), "<!…> declarations (DOCTYPE, ENTITY) are not allowed", nil)
+			p.fail(off, top, "", "<!…> declarations (DOCTYPE, ENTITY) are not allowed", nil)
 			return nil
 		}
 		// Comments and processing instructions (the <?xml …?> declaration)
 		// carry nothing and are skipped.
 	}
 	if root == nil {
-		p.fail(len(p.data), "", "document has no root element", nil)
+		p.fail(len(p.data), nil, "", "document has no root element", nil)
 	}
 	return root
 }
 
-func pathOf(n *xnode) string {
-	if n == nil {
-		return ""
-	}
-	return n.path()
-}
-
-// syntaxError records malformed XML.
-func (p *docParser) syntaxError(off int, stack []*xnode, err error) {
+// syntaxError records malformed XML inside element top (nil: outside the
+// root).
+func (p *docParser) syntaxError(off int, top *xnode, err error) {
 	msg := err.Error()
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
 		msg = se.Msg
 	}
-	path := ""
-	if len(stack) > 0 {
-		path = stack[len(stack)-1].path()
-	}
-	p.fail(off, path, "", fmt.Errorf("%w: %s", ErrSyntax, msg))
+	p.fail(off, top, "", "", fmt.Errorf("%w: %s", ErrSyntax, msg))
 }
 
 // checkStart applies the structural limits and rejects namespaces.
 func (p *docParser) checkStart(n *xnode, t xml.StartElement, elements, depth int) bool {
 	switch {
 	case elements > p.lim.MaxElements:
-		p.fail(n.off, "", fmt.Sprintf("more than %d elements", p.lim.MaxElements), ErrLimit)
+		p.fail(n.off, nil, "", fmt.Sprintf("more than %d elements", p.lim.MaxElements), ErrLimit)
 	case depth > p.lim.MaxDepth:
-		p.fail(n.off, "", fmt.Sprintf("elements nested deeper than %d", p.lim.MaxDepth), ErrLimit)
+		p.fail(n.off, nil, "", fmt.Sprintf("elements nested deeper than %d", p.lim.MaxDepth), ErrLimit)
 	case len(t.Attr) > p.lim.MaxAttrs:
-		p.fail(n.off, n.path(), fmt.Sprintf("more than %d attributes", p.lim.MaxAttrs), ErrLimit)
+		p.fail(n.off, n, "", fmt.Sprintf("more than %d attributes", p.lim.MaxAttrs), ErrLimit)
 	case t.Name.Space != "":
-		p.fail(n.off, n.path(), "XML namespaces are not supported", nil)
+		p.fail(n.off, n, "", "XML namespaces are not supported", nil)
 	default:
 		return true
 	}
@@ -226,11 +249,12 @@ func (p *docParser) checkStart(n *xnode, t xml.StartElement, elements, depth int
 // readAttrs copies the attributes of n, with their offsets in the source.
 func (p *docParser) readAttrs(n *xnode, attrs []xml.Attr) {
 	offs := attrOffsets(p.data, n.off, len(attrs))
+	n.attrs = make([]xattr, 0, len(attrs))
 	for i, a := range attrs {
 		xa := xattr{name: a.Name.Local, value: a.Value, off: offs[i]}
 		switch {
 		case a.Name.Space != "" || a.Name.Local == "xmlns":
-			p.fail(xa.off, n.path(), "XML namespaces are not supported", nil)
+			p.fail(xa.off, n, "", "XML namespaces are not supported", nil)
 			continue
 		case len(a.Value) > p.lim.MaxValueLen:
 			p.failAttr(n, xa, fmt.Errorf("%w: value longer than %d bytes", ErrLimit, p.lim.MaxValueLen))
@@ -284,7 +308,7 @@ func attrOffsets(data []byte, off, count int) []int {
 func (p *docParser) addText(n *xnode, off int, t xml.CharData) bool {
 	if n == nil {
 		if len(bytes.TrimSpace(t)) != 0 {
-			p.fail(off, "", "text outside the root element", nil)
+			p.fail(off, nil, "", "text outside the root element", nil)
 			return false
 		}
 		return true
@@ -297,7 +321,7 @@ func (p *docParser) addText(n *xnode, off int, t xml.CharData) bool {
 		n.textOff = off + i
 	}
 	if n.text.Len()+len(t) > p.lim.MaxValueLen {
-		p.fail(off, n.path(), fmt.Sprintf("text longer than %d bytes", p.lim.MaxValueLen), ErrLimit)
+		p.fail(off, n, "", fmt.Sprintf("text longer than %d bytes", p.lim.MaxValueLen), ErrLimit)
 		return false
 	}
 	n.text.Write(t)
@@ -320,7 +344,7 @@ func (p *docParser) onlyAttrs(n *xnode, allowed ...string) {
 // noText reports character data other than white space inside n.
 func (p *docParser) noText(n *xnode) {
 	if n.textOff >= 0 {
-		p.fail(n.textOff, n.path(), fmt.Sprintf("<%s> takes no text", n.name), nil)
+		p.fail(n.textOff, n, "", fmt.Sprintf("<%s> takes no text", n.name), nil)
 	}
 }
 
@@ -335,6 +359,35 @@ func (p *docParser) leaf(n *xnode) {
 // unknownChild reports an element its parent does not take.
 func (p *docParser) unknownChild(c *xnode) {
 	p.failNode(c, "unknown element <%s> inside <%s>", c.name, c.parent.name)
+}
+
+// Whether attrValue needs the attribute.
+const (
+	mandatory = true
+	optional  = false
+)
+
+// attrValue parses attribute name of n with parse. It returns def, and
+// reports why, when the attribute is malformed or mandatory but missing.
+func attrValue[T any](p *docParser, n *xnode, name string, need bool, def T, parse func(string) (T, error)) T {
+	a, ok := n.attr(name)
+	if !ok {
+		if need {
+			p.failNode(n, "<%s> needs a %s attribute", n.name, name)
+		}
+		return def
+	}
+	v, err := parse(a.value)
+	if err != nil {
+		p.failAttr(n, a, err)
+		return def
+	}
+	return v
+}
+
+// checked turns a check of a string into a parse function for attrValue.
+func checked(check func(string) error) func(string) (string, error) {
+	return func(s string) (string, error) { return s, check(s) }
 }
 
 // required returns attribute name of n, reporting its absence.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,31 +18,41 @@ import (
 	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+	"github.com/gonwfilter/gonwfilter/nwfilter/sim"
 )
 
 func TestKernel(t *testing.T) {
 	netnstest.Require(t, "ebtables-restore", "iptables-restore", "ip6tables-restore", "ipset")
-	for _, libvirt := range []bool{false, true} {
-		name := "gnwf-names"
-		if libvirt {
-			name = "libvirt-names"
-		}
-		var opts []kerneltest.RunOption
-		if libvirt {
-			// Names do not change what the rules do: keep the suite short by
-			// running the cases that stress the most chains and the swap.
+	variants := []struct {
+		name string
+		opts Options
+		// only lists the cases (and "atomic-update") to run; nil runs them
+		// all. Names and ctdir do not change what the other cases' rules
+		// do: keep the suite short by running the cases that stress the
+		// most chains, the swap and connection state.
+		only []string
+	}{
+		{"gnwf-names", Options{}, nil},
+		{"libvirt-names", Options{LibvirtNames: true}, []string{"clean-traffic", "statematch-on", "statematch-off", "ipv6", "atomic-update"}},
+		{"ctdir", Options{ConntrackDirection: true}, []string{"clean-traffic", "statematch-on", "statematch-off", "ctdir", "ipv6"}},
+	}
+	for _, v := range variants {
+		opts := []kerneltest.RunOption{kerneltest.SimOptions(sim.Options{ConntrackDirection: v.opts.ConntrackDirection})}
+		if v.only != nil {
+			names := []string{"atomic-update"}
 			for _, c := range kerneltest.Cases() {
-				switch c.Name {
-				case "clean-traffic", "statematch-on", "statematch-off", "ipv6":
-				default:
-					opts = append(opts, kerneltest.Skip(c.Name, "covered with gnwf names"))
+				names = append(names, c.Name)
+			}
+			for _, name := range names {
+				if !slices.Contains(v.only, name) {
+					opts = append(opts, kerneltest.Skip(name, "covered by gnwf-names"))
 				}
 			}
 		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			kerneltest.Run(t, func(t *testing.T, _ *kerneltest.Env) backend.Backend {
-				b, err := New(Options{LibvirtNames: libvirt})
+				b, err := New(v.opts)
 				require.NoError(t, err)
 				return b
 			}, opts...)

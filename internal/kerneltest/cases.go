@@ -31,6 +31,7 @@ func Cases() []Case {
 	return []Case{
 		cleanTrafficCase(),
 		allowDHCPCase(),
+		allowDHCPv6Case(),
 		statematchCase(true),
 		statematchCase(false),
 		connlimitCase(),
@@ -40,6 +41,7 @@ func Cases() []Case {
 		priorityCase("priority-subchain-before-accept", false),
 		subchainReturnCase(),
 		subchainFallOffCase(),
+		ctdirCase(),
 		ipv6Case(),
 		rejectContinueCase(),
 	}
@@ -58,6 +60,13 @@ const ipv4DropXML = `<filter name='kt-ipv4-drop' chain='ipv4'>
   <rule action='drop' direction='inout' priority='1000'/>
 </filter>`
 
+// kt-clean-dhcpv6: clean-traffic plus libvirt's allow-dhcpv6, whose ipv6
+// chain has no final drop.
+const cleanDHCPv6XML = `<filter name='kt-clean-dhcpv6' chain='root'>
+  <filterref filter='clean-traffic'/>
+  <filterref filter='allow-dhcpv6'/>
+</filter>`
+
 // builtins loads the built-in filters plus the suite's own.
 func builtins(e *Env) *Builtins {
 	e.t.Helper()
@@ -65,6 +74,7 @@ func builtins(e *Env) *Builtins {
 	require.NoError(e.t, err)
 	require.NoError(e.t, b.Add(dhcpOnlyXML))
 	require.NoError(e.t, b.Add(ipv4DropXML))
+	require.NoError(e.t, b.Add(cleanDHCPv6XML))
 	return b
 }
 
@@ -108,6 +118,19 @@ func simARP(sender string) func(*Env) []SimPacket {
 	}
 }
 
+// ping6 pings to's IPv6 address from from.
+func ping6(from, to func(*Env) *netnstest.VM) func(context.Context, *Env) error {
+	return func(ctx context.Context, e *Env) error { return from(e).Ping(ctx, to(e).IPv6()) }
+}
+
+// simPing6 describes an IPv6 ping from one VM to another and its reply.
+func simPing6(from, to func(*Env) *netnstest.VM) func(*Env) []SimPacket {
+	return func(e *Env) []SimPacket {
+		a, b := from(e), to(e)
+		return exchange(vmEnd(a, a.MAC(), a.IPv6()), vmEnd(b, b.MAC(), b.IPv6()), ping6Flow())
+	}
+}
+
 func udpFrame(e *Env, srcMAC net.HardwareAddr, src string, sport uint16, dstPort uint16) netnstest.Frame {
 	return netnstest.UDPFrame{SrcMAC: srcMAC, DstMAC: e.VM2.MAC(), Src: ap(mustAddr(src), sport), Dst: ap(e.VM2.IPv4(), dstPort)}
 }
@@ -140,13 +163,24 @@ func cleanTrafficCase() Case {
 			{Name: "ARP with spoofed sender IP", Want: Block, Run: frame(func(e *Env) netnstest.Frame {
 				return netnstest.ARPFrame{Op: netnstest.ARPRequest, SenderMAC: e.VM1.MAC(), SenderIP: mustAddr("192.0.2.99"), TargetIP: e.VM2.IPv4()}
 			}), Sim: simARP("192.0.2.99")},
-			{Name: "IPv6 dropped at L2", Want: Block, Run: func(ctx context.Context, e *Env) error {
-				return e.VM1.Ping(ctx, e.VM2.IPv6())
-			}, Sim: func(e *Env) []SimPacket {
-				a, b := e.end1(), e.end2()
-				a.addr, b.addr = e.VM1.IPv6(), e.VM2.IPv6()
-				return exchange(a, b, ping6Flow())
-			}},
+			{Name: "IPv6 dropped at L2", Want: Block, Run: ping6(vm1, vm2), Sim: simPing6(vm1, vm2)},
+		},
+	}
+}
+
+// allowDHCPv6Case: libvirt's allow-dhcpv6 next to clean-traffic opens all
+// IPv6, both ways: its ipv6 chain accepts DHCPv6 and lets every other IPv6
+// frame fall off its end, which accepts it before clean-traffic's final drop
+// (clean-traffic alone drops IPv6, see the clean-traffic case).
+func allowDHCPv6Case() Case {
+	return Case{
+		Name: "allow-dhcpv6-falls-off",
+		Graphs: func(e *Env) []*ir.Graph {
+			return []*ir.Graph{e.Compile(builtins(e), "kt-clean-dhcpv6", "IP="+e.IP1())}
+		},
+		Probes: []Probe{
+			{Name: "IPv6 ping from the VM", Want: Pass, Run: ping6(vm1, vm2), Sim: simPing6(vm1, vm2)},
+			{Name: "IPv6 ping to the VM", Want: Pass, Run: ping6(vm2, vm1), Sim: simPing6(vm2, vm1)},
 		},
 	}
 }
@@ -390,21 +424,54 @@ func UpdateStreams(t *testing.T, newBackend NewBackend) {
 
 // subchainFallOffCase: a frame that reaches the end of a sub-chain without a
 // verdict is accepted there (libvirt creates sub-chains with ebtables' default
-// policy ACCEPT); the root chain's later drop does not see it.
+// policy ACCEPT); the root chain's later drop does not see it. A sub-chain
+// holding rules of one direction only does not exist for the other: frames
+// of that direction go on in the root chain.
 func subchainFallOffCase() Case {
 	return Case{
-		Name:  "subchain-fall-off",
-		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM2.Netns, portUDP) },
+		Name: "subchain-fall-off",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenUDP(t, e.VM2.Netns, portUDP)
+			ListenUDP(t, e.VM1.Netns, portUDP)
+		},
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
+				Chain("mac", ir.ChainMAC, -800, R(ir.ProtoMAC, In, Drop, SrcMAC(toMAC(spoofedMAC)))).
 				Chain("ipv4", ir.ChainIPv4, -700, R(ir.ProtoIP, Out, Drop, DstIP("192.0.2.250"))).
-				Rule(R(ir.ProtoMAC, InOut, Accept, EtherType(0x0806)), R(ir.ProtoMAC, In, Accept, EtherType(0x0800))).
+				Rule(R(ir.ProtoMAC, InOut, Accept, EtherType(0x0806))).
 				Rule(R(ir.ProtoNone, InOut, Drop)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "IPv4 past the sub-chain's last rule", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP),
-				Sim:    simFlow(end1, end2, udpFlow(portUDP)),
-				SimGap: "nwfilter/sim returns to the root chain at the end of a sub-chain; ebtables applies the chain policy ACCEPT"},
+			{Name: "IPv4 from the VM past the ipv4 chain's last rule", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP),
+				Sim: simFlow(end1, end2, udpFlow(portUDP))},
+			{Name: "IPv4 to the VM past the mac chain's last rule", Want: Pass, Run: udpTo(vm2, vm1ns, portUDP),
+				Sim: simFlow(end2, end1, udpFlow(portUDP))},
+			{Name: "IPv6 from the VM: no mac chain on its side", Want: Block, Run: ping6(vm1, vm2), Sim: simPing6(vm1, vm2)},
+		},
+	}
+}
+
+// ctdirCase: a rule letting the VM send UDP to unprivileged ports also lets
+// its replies out on connections a peer opened, unless the backend renders
+// libvirt's older conntrack direction match, which limits it to connections
+// the VM opened. The peer's request is let in by a rule with an explicit
+// state=NEW, which has no instance for the reply.
+func ctdirCase() Case {
+	block := Block
+	return Case{
+		Name:  "ctdir",
+		Setup: func(_ context.Context, t *testing.T, e *Env) { ListenUDP(t, e.VM1.Netns, portUDP) },
+		Graphs: func(e *Env) []*ir.Graph {
+			request := R(ir.ProtoUDP, In, Accept, DstPort(portUDP, 0))
+			request.State = ir.StateNew
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(
+				request,
+				R(ir.ProtoUDP, Out, Accept, DstPort(1024, 65535)),
+				R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "the VM's reply on a connection the peer opened", Want: Pass, WantWithCtDir: &block,
+				Run: udpTo(vm2, vm1ns, portUDP), Sim: simFlow(end2, end1, udpFlow(portUDP))},
 		},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
+	"github.com/gonwfilter/gonwfilter/nwfilter/sim"
 )
 
 // Verdict is what a probe must observe.
@@ -42,6 +43,9 @@ func (v Verdict) String() string {
 type Env struct {
 	Lab      *netnstest.Lab
 	VM1, VM2 *netnstest.VM
+	// Sim says how the backend under test renders graphs, for the
+	// simulator (see SimOptions); NewEnv leaves the backends' defaults.
+	Sim sim.Options
 
 	t *testing.T
 	// graphs are the graphs applied, by port device, for the simulator.
@@ -72,14 +76,22 @@ func (e *Env) IP2() string { return e.VM2.IPv4().String() }
 type Probe struct {
 	Name string
 	Want Verdict
-	Run  func(ctx context.Context, e *Env) error
+	// WantWithCtDir, when set, replaces Want for a backend rendering
+	// libvirt's older conntrack direction match (Env.Sim.ConntrackDirection).
+	WantWithCtDir *Verdict
+	Run           func(ctx context.Context, e *Env) error
 	// Sim returns the probe's packets at the ports they cross, so the
 	// simulator's verdict can be compared with the kernel's; nil skips the
 	// comparison.
 	Sim func(e *Env) []SimPacket
-	// SimGap, when set, explains a known disagreement of the simulator
-	// with the kernel: a mismatch is logged instead of failing the test.
-	SimGap string
+}
+
+// want is the verdict p must observe in e.
+func (p *Probe) want(e *Env) Verdict {
+	if e.Sim.ConntrackDirection && p.WantWithCtDir != nil {
+		return *p.WantWithCtDir
+	}
+	return p.Want
 }
 
 // Case is one entry of the table.
@@ -98,28 +110,42 @@ type Case struct {
 type NewBackend func(t *testing.T, e *Env) backend.Backend
 
 // RunOption changes what Run plays.
-type RunOption func(skips map[string]string)
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	skips map[string]string
+	sim   sim.Options
+}
 
 // Skip skips the named case (or "atomic-update") with a reason, for a
 // backend that does not support what it tests.
 func Skip(name, reason string) RunOption {
-	return func(skips map[string]string) { skips[name] = reason }
+	return func(c *runConfig) { c.skips[name] = reason }
+}
+
+// SimOptions tells Run how the backends made by newBackend render graphs
+// where the backends offer a choice (e.g. ConntrackDirection), so the
+// simulator models the same rules and probes expect their verdicts. Without
+// it, Run assumes the backends' defaults.
+func SimOptions(o sim.Options) RunOption {
+	return func(c *runConfig) { c.sim = o }
 }
 
 // Run plays every case of Cases against backends made by newBackend, each
 // in a fresh lab, and the atomic-update streams (UpdateStreams).
 func Run(t *testing.T, newBackend NewBackend, opts ...RunOption) {
-	skips := map[string]string{}
+	cfg := runConfig{skips: map[string]string{}}
 	for _, o := range opts {
-		o(skips)
+		o(&cfg)
 	}
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			if why, ok := skips[c.Name]; ok {
+			if why, ok := cfg.skips[c.Name]; ok {
 				t.Skip(why)
 			}
 			e := NewEnv(t)
+			e.Sim = cfg.sim
 			ctx := context.Background()
 			if c.Setup != nil {
 				c.Setup(ctx, t, e)
@@ -137,7 +163,7 @@ func Run(t *testing.T, newBackend NewBackend, opts ...RunOption) {
 	}
 	t.Run("atomic-update", func(t *testing.T) {
 		t.Parallel()
-		if why, ok := skips["atomic-update"]; ok {
+		if why, ok := cfg.skips["atomic-update"]; ok {
 			t.Skip(why)
 		}
 		UpdateStreams(t, newBackend)
@@ -171,18 +197,16 @@ func Check(ctx context.Context, t *testing.T, e *Env, p Probe) {
 		return
 	}
 	got := Verdict(err == nil)
-	if got != p.Want {
-		t.Errorf("probe %q: got %s, want %s (err: %v)", p.Name, got, p.Want, err)
+	if want := p.want(e); got != want {
+		t.Errorf("probe %q: got %s, want %s (err: %v)", p.Name, got, want, err)
 	}
 	if p.Sim == nil {
 		return
 	}
-	simGot, trace, err := simVerdict(e.graphs, p.Sim(e))
+	simGot, trace, err := simVerdict(e.graphs, p.Sim(e), e.Sim)
 	switch {
 	case err != nil:
 		t.Errorf("probe %q: %v", p.Name, err)
-	case simGot != got && p.SimGap != "":
-		t.Logf("probe %q: known simulator gap (%s): the simulator says %s, the kernel %s", p.Name, p.SimGap, simGot, got)
 	case simGot != got:
 		t.Errorf("probe %q: the simulator says %s, the kernel %s; simulation:\n%s", p.Name, simGot, got, trace)
 	}

@@ -96,16 +96,16 @@ func tcpFlow(dport uint16) flow { return flow{proto: 6, sport: ephemeralPort, dp
 func pingFlow() flow            { return flow{proto: 1, reqType: 8, repType: 0} }
 func ping6Flow() flow           { return flow{proto: 58, reqType: 128, repType: 129} }
 
-// simVerdict simulates every packet against the graph of its port; the
-// probe passes when all are accepted.
-func simVerdict(graphs map[string]*ir.Graph, pkts []SimPacket) (Verdict, string, error) {
+// simVerdict simulates every packet against the graph of its port, as
+// installed with opts; the probe passes when all are accepted.
+func simVerdict(graphs map[string]*ir.Graph, pkts []SimPacket, opts sim.Options) (Verdict, string, error) {
 	var trace strings.Builder
 	for _, sp := range pkts {
 		g := graphs[sp.Port]
 		if g == nil {
 			continue
 		}
-		r, err := sim.Simulate(g, sp.Packet)
+		r, err := sim.SimulateWith(g, sp.Packet, opts)
 		if err != nil {
 			return Block, "", fmt.Errorf("simulating %s packet at %s: %w", sp.Packet.Dir, sp.Port, err)
 		}

@@ -16,8 +16,12 @@
 //     ordered rule list, evaluated for frames the Ethernet layer let through.
 //
 // A packet leaving the Ethernet layer without a verdict is accepted there; the
-// same holds for the IP layer. A Graph is immutable once built: backends and
-// the simulator only read it.
+// same holds for the IP layer. In the Ethernet layer that includes reaching
+// the end of a sub-chain: sub-chains have policy ACCEPT (libvirt creates them
+// with ebtables' default), so such a frame is accepted for the layer at once
+// and does not go back to the root chain; only a rule with ActionReturn leads
+// back. A Graph is immutable once built: backends and the simulator only read
+// it.
 package ir
 
 import (
@@ -60,6 +64,11 @@ type Chain struct {
 	// Priority orders the jump to this chain among the root chain's entries.
 	Priority int
 	// Entries are evaluated in order. Only the root chain holds jumps.
+	// Reaching the end of the root chain accepts the frame for the Ethernet
+	// layer; so does reaching the end of a sub-chain (its policy is ACCEPT),
+	// without going back to the root chain. A sub-chain is only instantiated
+	// for a direction it holds rules for (DirInOut counts for both): frames
+	// of the other direction do not take the jump to it.
 	Entries []Entry
 }
 
@@ -68,7 +77,8 @@ type Entry struct {
 	// Rule is set for a rule entry.
 	Rule *Rule
 	// Jump is set for a jump into a sub-chain; the jump only applies to frames
-	// of the sub-chain's protocol (see ChainKind.EtherType).
+	// of the sub-chain's protocol (see ChainKind.EtherType) travelling in a
+	// direction the sub-chain holds rules for (see Chain.Entries).
 	Jump *Chain
 }
 
@@ -118,8 +128,8 @@ const (
 	ActionAccept Action = iota
 	ActionDrop
 	ActionReject
-	// ActionReturn leaves the current chain (in the root chain: the layer's
-	// default, accept).
+	// ActionReturn leaves the current chain: a sub-chain for the root chain,
+	// after the jump; the root chain for the layer's default, accept.
 	ActionReturn
 	// ActionContinue records the match and goes on with the next entry.
 	ActionContinue

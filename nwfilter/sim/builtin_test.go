@@ -93,7 +93,16 @@ func TestCompiledCompositeBuiltins(t *testing.T) {
 		{"DHCP offer", "dir=in src=10.0.0.1 dst=255.255.255.255 proto=udp sport=67 dport=68", Accept},
 		{"DHCPv6 solicit", "dir=out src=fe80::5 dst=ff02::1:2 proto=udp sport=546 dport=547", Accept},
 		{"DHCPv6 advertise", "dir=in src=fe80::1 dst=fe80::5 proto=udp sport=547 dport=546", Accept},
-		{"other IPv6", "dir=out src=fe80::5 dst=fe80::1 proto=tcp dport=22", Drop},
+		// allow-dhcpv6's ipv6 chain has no final drop: other IPv6 falls
+		// off its end and is accepted by the chain's policy, both ways,
+		// before clean-traffic's final drop in the root chain (as with
+		// libvirt, which creates the chain with policy ACCEPT).
+		{"other IPv6 out", "dir=out src=fe80::5 dst=fe80::1 proto=tcp dport=22", Accept},
+		{"other IPv6 in", "dir=in src=fe80::1 dst=fe80::5 proto=tcp dport=22", Accept},
 	}
 	checkProbes(t, g, tests)
+
+	// clean-traffic alone drops all IPv6: no ipv6 chain to fall off.
+	g = compileFor(t, builtins(t), "clean-traffic", nwfilter.Param{Name: "IP", Value: "10.0.0.5"})
+	checkProbes(t, g, []probe{{"other IPv6 out, clean-traffic only", "dir=out src=fe80::5 dst=fe80::1 proto=tcp dport=22", Drop}})
 }

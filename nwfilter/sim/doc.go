@@ -9,13 +9,17 @@
 //     chain (rules with direction out, and inout rules with source and
 //     destination swapped), frames to the VM walk the O root chain (rules with
 //     direction in or inout, as written). Jumps into sub-chains are guarded by
-//     the sub-chain's ether type (stp: the BPDU destination MAC).
+//     the sub-chain's ether type (stp: the BPDU destination MAC), and exist
+//     only on a side where the sub-chain holds rules. Sub-chains have policy
+//     ACCEPT: a frame reaching the end of one is accepted for the layer; only
+//     a return rule leads back to the root chain.
 //   - The IP layer (iptables/ip6tables filter), reached only by untagged IPv4
 //     and IPv6 packets the Ethernet layer accepted: packets from the VM walk
 //     FI (forwarded) or HI (addressed to the host), packets to the VM walk FO.
 //     Every IP-layer rule has one instance per chain, with libvirt's swap,
-//     connection-state, ctdir, ICMP and source-MAC placement rules (see
-//     Install).
+//     connection-state, ICMP and source-MAC placement rules (see Placement);
+//     libvirt's older ctdir match only with Options.ConntrackDirection, as
+//     the backends render it only when asked to.
 //
 // Nothing here touches the kernel; the same graph and packet always give the
 // same Result.

@@ -32,10 +32,10 @@ func (w *walker) ethernet() Verdict {
 			}
 			continue
 		}
-		if !w.jump(e.Jump, root) {
+		sub := fmt.Sprintf("%s-%s-%s", side, w.dev(), e.Jump.Name)
+		if !w.jump(e.Jump, root, sub) {
 			continue
 		}
-		sub := fmt.Sprintf("%s-%s-%s", side, w.dev(), e.Jump.Name)
 		switch w.subChain(e.Jump, sub) {
 		case OutcomeAccept:
 			return Accept
@@ -48,24 +48,48 @@ func (w *walker) ethernet() Verdict {
 	return Accept
 }
 
-// jump evaluates a root-chain jump's guard and records it.
-func (w *walker) jump(c *ir.Chain, root string) bool {
-	ok := true
-	if t, guarded := c.Kind.EtherType(); guarded {
-		ok = w.p.outerEtherType() == t
-	} else if c.Kind == ir.ChainSTP {
-		ok = w.p.DstMAC == ir.STPMAC
+// jump evaluates a root-chain jump into sub-chain c (kernel name sub) and
+// records it. The jump exists only on the side where c holds rules: libvirt
+// creates neither the chain nor the jump for a side without any.
+func (w *walker) jump(c *ir.Chain, root, sub string) bool {
+	s := Step{Kind: StepJump, Layer: ir.LayerEthernet, Chain: root, Jump: c, Outcome: OutcomeNext}
+	if !w.hasRulesFor(c) {
+		s.Mismatch = MismatchAbsent
+		s.Notes = []string{fmt.Sprintf("sub-chain %s has no rule for direction %s or inout, so libvirt creates no %s chain and no jump to it", c.Name, w.p.Dir, sub)}
+		w.trace = append(w.trace, s)
+		return false
 	}
-	s := Step{Kind: StepJump, Layer: ir.LayerEthernet, Chain: root, Jump: c, Matched: ok, Outcome: OutcomeEnter}
-	if !ok {
-		s.Mismatch, s.Outcome = MismatchGuard, OutcomeNext
+	s.Matched = true
+	if t, guarded := c.Kind.EtherType(); guarded {
+		s.Matched = w.p.outerEtherType() == t
+	} else if c.Kind == ir.ChainSTP {
+		s.Matched = w.p.DstMAC == ir.STPMAC
+	}
+	if s.Matched {
+		s.Outcome = OutcomeEnter
+	} else {
+		s.Mismatch = MismatchGuard
 	}
 	w.trace = append(w.trace, s)
-	return ok
+	return s.Matched
+}
+
+// hasRulesFor reports whether sub-chain c holds a rule installed on the
+// packet's side (direction or inout).
+func (w *walker) hasRulesFor(c *ir.Chain) bool {
+	for _, e := range c.Entries {
+		if d := e.Rule.Direction; d == w.p.Dir || d == ir.DirInOut {
+			return true
+		}
+	}
+	return false
 }
 
 // subChain walks a sub-chain; it returns OutcomeAccept or OutcomeDrop for a
-// final verdict and OutcomeReturn to go back to the root chain.
+// final verdict and OutcomeReturn to go back to the root chain (a matching
+// return rule only). A frame reaching the end of the chain meets its policy,
+// ACCEPT (libvirt creates sub-chains with ebtables' default policy), and is
+// accepted for the Ethernet layer without going back to the root chain.
 func (w *walker) subChain(c *ir.Chain, name string) Outcome {
 	for _, e := range c.Entries {
 		switch out := w.ethRule(e.Rule, name, 1); out {
@@ -73,8 +97,9 @@ func (w *walker) subChain(c *ir.Chain, name string) Outcome {
 			return out
 		}
 	}
-	w.trace = append(w.trace, Step{Kind: StepEnd, Layer: ir.LayerEthernet, Chain: name, Depth: 1, Outcome: OutcomeReturn})
-	return OutcomeReturn
+	w.trace = append(w.trace, Step{Kind: StepEnd, Layer: ir.LayerEthernet, Chain: name, Depth: 1, Outcome: OutcomeAccept,
+		Notes: []string{"end of the sub-chain: policy ACCEPT, the frame does not go back to the root chain"}})
+	return OutcomeAccept
 }
 
 // ethRule evaluates one Ethernet-layer rule if it is installed in the chain of

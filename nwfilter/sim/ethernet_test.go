@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,17 +60,19 @@ func TestSubChainFlow(t *testing.T) {
 	last := s.rule(ir.ProtoNone, ir.DirInOut, ir.ActionDrop)
 	g := ethGraph(jump(ret), jump(cont), entry(last))
 
-	// Own sender IP: RETURN from arp-a, the request CONTINUEs in arp-b, falls
-	// off its end back to root and meets the final drop.
+	// Own sender IP: RETURN from arp-a, the request CONTINUEs in arp-b and
+	// falls off its end: the sub-chain's policy ACCEPT takes it, the root
+	// chain's final drop is not reached.
 	res := simulate(t, g, "dir=out eth=arp src=10.0.0.5 dst=10.0.0.1 arpop=request")
-	assert.Equal(t, Drop, res.Verdict)
-	assert.Same(t, last, decider(res).Rule)
+	assert.Equal(t, Accept, res.Verdict)
 	var outcomes []Outcome
 	for _, st := range res.Trace {
 		outcomes = append(outcomes, st.Outcome)
 	}
-	assert.Equal(t, []Outcome{OutcomeEnter, OutcomeReturn, OutcomeEnter, OutcomeContinue, OutcomeNext, OutcomeReturn, OutcomeDrop}, outcomes)
+	assert.Equal(t, []Outcome{OutcomeEnter, OutcomeReturn, OutcomeEnter, OutcomeContinue, OutcomeNext, OutcomeAccept}, outcomes[:6])
 	assert.Equal(t, StepEnd, res.Trace[5].Kind)
+	assert.Equal(t, "I-vnet0-arp-b", res.Trace[5].Chain)
+	assert.Nil(t, stepFor(res, last), "the root chain's drop is never evaluated")
 
 	// A reply is ACCEPTed in arp-b: final for the layer, the drop is not reached.
 	res = simulate(t, g, "dir=out eth=arp src=10.0.0.5 dst=10.0.0.1 arpop=reply")
@@ -81,6 +84,56 @@ func TestSubChainFlow(t *testing.T) {
 	assert.Equal(t, Drop, res.Verdict)
 	assert.Same(t, ret.Entries[1].Rule, decider(res).Rule)
 	assert.Equal(t, "arp-srcip", res.Trace[1].Mismatch)
+
+	// Both sub-chains hold only out rules, so the O side has neither chain
+	// nor jump: ARP to the VM goes straight on to the root chain's drop.
+	res = simulate(t, g, "dir=in eth=arp src=10.0.0.1 dst=10.0.0.5")
+	assert.Equal(t, Drop, res.Verdict)
+	assert.Same(t, last, decider(res).Rule)
+	for _, st := range res.Trace[:2] {
+		assert.Equal(t, StepJump, st.Kind)
+		assert.Equal(t, MismatchAbsent, st.Mismatch)
+		assert.Equal(t, OutcomeNext, st.Outcome)
+	}
+	assert.Contains(t, res.String(), "libvirt-O-vnet0: not installed: jump arp-a")
+	assert.Contains(t, res.String(), "creates no O-vnet0-arp-a chain")
+}
+
+// TestSubChainFallOff: a frame that reaches the end of a sub-chain is
+// accepted there, even when the root chain drops it later; a sub-chain
+// without rules for the frame's side is not jumped to at all.
+func TestSubChainFallOff(t *testing.T) {
+	var s ruleSeq
+	ipv4 := subChain("ipv4", ir.ChainIPv4, s.rule(ir.ProtoIP, ir.DirOut, ir.ActionDrop, prefixMatch(ir.FieldDstIP, "192.0.2.250")))
+	inOnly := subChain("ipv6", ir.ChainIPv6, s.rule(ir.ProtoIPv6, ir.DirIn, ir.ActionDrop, prefixMatch(ir.FieldSrcIP, "2001:db8::bad")))
+	drop := s.rule(ir.ProtoNone, ir.DirInOut, ir.ActionDrop)
+	g := ethGraph(jump(ipv4), jump(inOnly), entry(drop))
+
+	tests := []struct {
+		spec string
+		want Verdict
+		last string // the last trace line of the Ethernet layer
+	}{
+		{"dir=out src=10.0.0.5 dst=192.0.2.1 proto=udp", Accept, "  I-vnet0-ipv4: end of chain: accept"},
+		{"dir=out src=10.0.0.5 dst=192.0.2.250 proto=udp", Drop, "  I-vnet0-ipv4: drop"},
+		{"dir=in src=192.0.2.1 dst=10.0.0.5 proto=udp", Drop, "libvirt-O-vnet0: drop"},
+		{"dir=in src=2001:db8::1 dst=2001:db8::5 proto=udp", Accept, "  O-vnet0-ipv6: end of chain: accept"},
+		{"dir=out src=2001:db8::5 dst=2001:db8::1 proto=udp", Drop, "libvirt-I-vnet0: drop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			res := simulate(t, g, tt.spec)
+			assert.Equal(t, tt.want, res.Verdict, res.String())
+			lines := strings.Split(res.String(), "\n")
+			eth := ""
+			for _, l := range lines {
+				if strings.HasPrefix(strings.TrimSpace(l), "libvirt-") || strings.HasPrefix(l, "  ") {
+					eth = l
+				}
+			}
+			assert.True(t, strings.HasPrefix(eth, tt.last), "last Ethernet-layer line %q, want prefix %q", eth, tt.last)
+		})
+	}
 }
 
 func TestJumpGuards(t *testing.T) {
@@ -88,7 +141,7 @@ func TestJumpGuards(t *testing.T) {
 	chains := map[ir.ChainKind]*ir.Chain{}
 	var entries []ir.Entry
 	for _, k := range []ir.ChainKind{ir.ChainMAC, ir.ChainVLAN, ir.ChainSTP, ir.ChainARP, ir.ChainRARP, ir.ChainIPv4, ir.ChainIPv6} {
-		chains[k] = subChain(k.String(), k, s.rule(ir.ProtoNone, ir.DirInOut, ir.ActionContinue))
+		chains[k] = subChain(k.String(), k, s.rule(ir.ProtoNone, ir.DirInOut, ir.ActionReturn))
 		entries = append(entries, jump(chains[k]))
 	}
 	g := ethGraph(entries...)

@@ -42,9 +42,9 @@ func Example() {
 	// Output:
 	// verdict: accept
 	// libvirt-I-vnet0: end of chain: accept # no Ethernet-layer rules: the frame passes
-	// FI-vnet0: return {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0; RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
+	// FI-vnet0: return {swapped, state ESTABLISHED, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0; RETURN: back in FORWARD, libvirt-in-post accepts packets from this port
 	// verdict: drop
 	// libvirt-I-vnet0: end of chain: accept # no Ethernet-layer rules: the frame passes
-	// FI-vnet0: no match (state) {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0
+	// FI-vnet0: no match (state) {swapped, state ESTABLISHED, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh-only rule 0.0
 	// FI-vnet0: drop {swapped, -j DROP}: inout drop prio=1000 all # from ssh-only rule 1.0
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,15 @@ func TestTraceGolden(t *testing.T) {
 	} {
 		b.WriteString("$ " + spec + "\n")
 		b.WriteString(simulate(t, g, spec).String())
+		b.WriteString("\n")
+	}
+	// A packet from port 22 on a connection the VM opened (say, before the
+	// filter was applied): the ssh rule's ESTABLISHED instance passes it,
+	// unless it carries libvirt's older ctdir match (reply only).
+	const fromSSH = "dir=out src=10.0.0.5 dst=192.0.2.1 proto=tcp sport=22 dport=40000 state=established ctdir=original"
+	for _, ctdir := range []bool{false, true} {
+		fmt.Fprintf(&b, "$ %s (ConntrackDirection %t)\n", fromSSH, ctdir)
+		b.WriteString(simulateWith(t, g, fromSSH, Options{ConntrackDirection: ctdir}).String())
 		b.WriteString("\n")
 	}
 	path := filepath.Join("testdata", "traces.golden")

@@ -78,9 +78,15 @@ func entry(r *ir.Rule) ir.Entry { return ir.Entry{Rule: r} }
 // simulate parses spec for the test binding and runs it through g.
 func simulate(t *testing.T, g *ir.Graph, spec string) Result {
 	t.Helper()
+	return simulateWith(t, g, spec, Options{})
+}
+
+// simulateWith is simulate with opts.
+func simulateWith(t *testing.T, g *ir.Graph, spec string, opts Options) Result {
+	t.Helper()
 	p, err := ParsePacket(spec, binding)
 	require.NoError(t, err, spec)
-	res, err := Simulate(g, p)
+	res, err := SimulateWith(g, p, opts)
 	require.NoError(t, err, spec)
 	return res
 }

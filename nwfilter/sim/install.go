@@ -46,7 +46,7 @@ type Install struct {
 	// StateNegate negates the state match.
 	StateNegate bool
 	// HasCtDir adds a conntrack direction match for CtDir (reply in
-	// swapped instances).
+	// swapped instances); only with Options.ConntrackDirection.
 	HasCtDir bool
 	CtDir    CtDir
 	// Connlimit adds the rule's connlimit-above match.
@@ -84,15 +84,16 @@ func (in Install) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// Placement returns how rule r is installed in chain c. When libvirt installs
-// no instance of r in c, it returns a non-empty reason instead.
+// Placement returns how rule r is installed in chain c with opts. When libvirt
+// installs no instance of r in c, it returns a non-empty reason instead.
 //
 // The rules: FI and HI instances are swapped for rules with direction in or
 // inout, FO instances for direction out. Accept rules with statematch on and
 // no state= match NEW,ESTABLISHED where the rule's own direction initiates
-// (FO for in, FI/HI for out) and ESTABLISHED on the other side, with a ctdir
-// match (reply in swapped instances) unless the rule is ICMP with a type;
-// inout rules and statematch='false' get no state match. An explicit state=
+// (FO for in, FI/HI for out) and ESTABLISHED on the other side; with
+// opts.ConntrackDirection they also get a ctdir match (reply in swapped
+// instances) unless the rule is ICMP with a type. inout rules and
+// statematch='false' get no state match. An explicit state=
 // (NONE: no match) is used as given, also for non-accept rules, without ctdir,
 // and only in FI/HI for out/inout and FO for in/inout. ICMP rules with a type
 // are left out of FI for in/inout, of FO for out/inout and of HI for in/inout.
@@ -100,7 +101,7 @@ func (in Install) String() string {
 // only rendered match would be srcmacaddr is left out. connlimit-above is
 // only installed in unswapped instances, where it replaces the default state
 // match of accept rules.
-func Placement(r *ir.Rule, c IPChain) (Install, string) {
+func Placement(r *ir.Rule, c IPChain, opts Options) (Install, string) {
 	dirIn := r.Direction == ir.DirIn || r.Direction == ir.DirInOut
 	inout := r.Direction == ir.DirInOut
 	in := Install{Chain: c, Swapped: dirIn, Target: "RETURN"}
@@ -152,7 +153,7 @@ func Placement(r *ir.Rule, c IPChain) (Install, string) {
 	if skipState {
 		in.State, in.StateNegate = 0, false
 	}
-	if !explicit && in.State != 0 && !hasType {
+	if opts.ConntrackDirection && !explicit && in.State != 0 && !hasType {
 		in.HasCtDir = true
 		if in.Swapped {
 			in.CtDir = CtReply

@@ -9,7 +9,8 @@ import (
 )
 
 // TestPlacement checks the instances of one rule in FI, FO and HI against
-// libvirt's ebiptables driver (reference §b.3).
+// libvirt's ebiptables driver (reference §b.3). The table gives them with
+// ConntrackDirection; without it, the instances are the same minus ctdir.
 func TestPlacement(t *testing.T) {
 	const (
 		newEst = ir.StateNew | ir.StateEstablished
@@ -122,14 +123,20 @@ func TestPlacement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for i, c := range []IPChain{ChainFI, ChainFO, ChainHI} {
-				got, reason := Placement(&tt.rule, c)
-				if tt.want[i] == absent {
-					assert.NotEmpty(t, reason, "%s: want no instance", c)
-					continue
+			for _, ctdir := range []bool{true, false} {
+				for i, c := range []IPChain{ChainFI, ChainFO, ChainHI} {
+					got, reason := Placement(&tt.rule, c, Options{ConntrackDirection: ctdir})
+					if tt.want[i] == absent {
+						assert.NotEmpty(t, reason, "%s: want no instance", c)
+						continue
+					}
+					want := tt.want[i]
+					if !ctdir {
+						want.HasCtDir, want.CtDir = false, CtOriginal
+					}
+					assert.Empty(t, reason, "%s", c)
+					assert.Equal(t, want, got, "%s, ctdir %t", c, ctdir)
 				}
-				assert.Empty(t, reason, "%s", c)
-				assert.Equal(t, tt.want[i], got, "%s", c)
 			}
 		})
 	}
@@ -143,7 +150,7 @@ func TestPlacementTargets(t *testing.T) {
 	} {
 		r := ir.Rule{Protocol: ir.ProtoAll, Direction: ir.DirInOut, Action: a}
 		for i, c := range []IPChain{ChainFI, ChainFO, ChainHI} {
-			got, _ := Placement(&r, c)
+			got, _ := Placement(&r, c, Options{})
 			assert.Equal(t, want[i], got.Target, "%s in %s", a, c)
 		}
 	}

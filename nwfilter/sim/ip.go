@@ -59,7 +59,7 @@ func (w *walker) ip() Verdict {
 // RETURN).
 func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcome {
 	s := Step{Kind: StepRule, Layer: fam, Chain: name, Rule: r}
-	in, absent := Placement(r, c)
+	in, absent := Placement(r, c, w.opts)
 	if absent != "" {
 		s.Mismatch, s.Notes = MismatchAbsent, []string{absent}
 		w.trace = append(w.trace, s)

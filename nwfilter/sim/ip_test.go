@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -21,37 +22,69 @@ func sshInGraph(statematch bool) *ir.Graph {
 
 func TestStatematchDirectionality(t *testing.T) {
 	g := sshInGraph(true)
+	type expect struct {
+		verdict  Verdict
+		mismatch string // of the ssh rule's step
+	}
 	tests := []struct {
 		name, spec string
-		want       Verdict
-		mismatch   string // of the ssh rule's step
+		want       expect
+		withCtDir  *expect // with ConntrackDirection, when it differs
 	}{
-		{"peer opens ssh to the VM", "dir=in src=10.0.0.1 dst=10.0.0.5 proto=tcp sport=40000 dport=22", Accept, ""},
-		{"VM replies on it", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=established", Accept, ""},
-		{"VM opens ssh elsewhere", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=40000 dport=22", Drop, "dstport"},
-		{"VM opens from port 22", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000", Drop, "state"},
-		{"established but original direction", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=established ctdir=original", Drop, "ctdir"},
-		{"invalid packet", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=invalid", Drop, "state"},
-		{"udp to 22", "dir=in src=10.0.0.1 dst=10.0.0.5 proto=udp dport=22", Drop, "protocol"},
+		{"peer opens ssh to the VM", "dir=in src=10.0.0.1 dst=10.0.0.5 proto=tcp sport=40000 dport=22", expect{Accept, ""}, nil},
+		{"VM replies on it", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=established", expect{Accept, ""}, nil},
+		{"VM opens ssh elsewhere", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=40000 dport=22", expect{Drop, "dstport"}, nil},
+		{"VM opens from port 22", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000", expect{Drop, "state"}, nil},
+		{"established but original direction", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=established ctdir=original",
+			expect{Accept, ""}, &expect{Drop, "ctdir"}},
+		{"invalid packet", "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000 state=invalid", expect{Drop, "state"}, nil},
+		{"udp to 22", "dir=in src=10.0.0.1 dst=10.0.0.5 proto=udp dport=22", expect{Drop, "protocol"}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := simulate(t, g, tt.spec)
-			assert.Equal(t, tt.want, res.Verdict, res.String())
-			var ssh *Step
-			for i := range res.Trace {
-				if res.Trace[i].Rule == g.IP[0] {
-					ssh = &res.Trace[i]
+		for _, ctdir := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ctdir=%t", tt.name, ctdir), func(t *testing.T) {
+				want := tt.want
+				if ctdir && tt.withCtDir != nil {
+					want = *tt.withCtDir
 				}
-			}
-			require.NotNil(t, ssh)
-			assert.Equal(t, tt.mismatch, ssh.Mismatch)
-		})
+				res := simulateWith(t, g, tt.spec, Options{ConntrackDirection: ctdir})
+				assert.Equal(t, want.verdict, res.Verdict, res.String())
+				ssh := stepFor(res, g.IP[0])
+				require.NotNil(t, ssh)
+				assert.Equal(t, want.mismatch, ssh.Mismatch)
+			})
+		}
 	}
 
 	// Without statematch the VM may send from port 22 at will.
 	res := simulate(t, sshInGraph(false), "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=22 dport=40000")
 	assert.Equal(t, Accept, res.Verdict)
+}
+
+// TestConntrackDirection: a rule letting the VM open TCP connections to port
+// 22 also passes the VM's replies on a connection a peer opened from its port
+// 22, unless the rule carries libvirt's older ctdir match.
+func TestConntrackDirection(t *testing.T) {
+	var s ruleSeq
+	sshOut := s.rule(ir.ProtoTCP, ir.DirOut, ir.ActionAccept, numMatch(ir.FieldDstPort, 22))
+	g := ipGraph(sshOut, s.rule(ir.ProtoAll, ir.DirInOut, ir.ActionDrop))
+	const reply = "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=40000 dport=22 state=established ctdir=reply"
+
+	res := simulate(t, g, reply)
+	assert.Equal(t, Accept, res.Verdict, res.String())
+	assert.Same(t, sshOut, decider(res).Rule)
+	assert.Contains(t, res.String(), "{state NEW,ESTABLISHED, -j RETURN}")
+
+	res = simulateWith(t, g, reply, Options{ConntrackDirection: true})
+	assert.Equal(t, Drop, res.Verdict, res.String())
+	assert.Equal(t, MismatchCtDir, stepFor(res, sshOut).Mismatch)
+	assert.Contains(t, res.String(), "{state NEW,ESTABLISHED, ctdir original, -j RETURN}")
+
+	// The VM opening the connection passes either way.
+	const open = "dir=out src=10.0.0.5 dst=10.0.0.1 proto=tcp sport=40000 dport=22"
+	for _, ctdir := range []bool{false, true} {
+		assert.Equal(t, Accept, simulateWith(t, g, open, Options{ConntrackDirection: ctdir}).Verdict, "ctdir %t", ctdir)
+	}
 }
 
 func TestIPChainsAndTargets(t *testing.T) {

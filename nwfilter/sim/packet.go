@@ -84,7 +84,8 @@ type Packet struct {
 	// ir.StateEstablished, ir.StateRelated, ir.StateInvalid.
 	State ir.ConnState
 	// CtDir is the conntrack direction; it has no meaning for invalid
-	// packets (they have no conntrack entry).
+	// packets (they have no conntrack entry). Only rules installed with
+	// Options.ConntrackDirection look at it.
 	CtDir CtDir
 	// ConnCount, when HasConnCount, is the number of connections connlimit
 	// counts for the packet's source address (this one included). Without

@@ -81,7 +81,8 @@ var keyKinds = map[string][]frameKind{
 //	tcpopt     comma list of the TCP option kinds present
 //	dscp       0–63 (default 0)
 //	state      new|established|related|invalid (default new)
-//	ctdir      original|reply (default original for new, else reply)
+//	ctdir      original|reply (default original for new, else reply); only
+//	           looked at with Options.ConntrackDirection
 //	tohost     boolean: a packet from the VM addressed to the host
 //	conncount  connections connlimit counts for the source (default unknown)
 //	ipset      comma list of set names that contain both src and dst

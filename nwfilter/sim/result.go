@@ -116,10 +116,12 @@ const (
 	// MismatchGuard: a jump's guard (ether type, STP destination) failed.
 	MismatchGuard = "guard"
 	// MismatchAbsent: libvirt installs no instance of the rule in this
-	// chain (the step's notes say why).
+	// chain, or no sub-chain (and no jump to it) on the packet's side (the
+	// step's notes say why).
 	MismatchAbsent = "absent"
 	// MismatchState, MismatchCtDir and MismatchConnlimit: the conntrack
-	// state, conntrack direction or connlimit match failed.
+	// state, conntrack direction (Options.ConntrackDirection) or connlimit
+	// match failed.
 	MismatchState     = "state"
 	MismatchCtDir     = "ctdir"
 	MismatchConnlimit = "connlimit"
@@ -147,7 +149,7 @@ func (r Result) String() string {
 // String renders the step on one line, indented by chain depth: the chain,
 // what happened, and the rule or jump as ir prints it, then the notes, e.g.
 //
-//	FI-vnet0: no match (state) {swapped, state ESTABLISHED, ctdir reply, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh rule 0.0
+//	FI-vnet0: no match (state) {swapped, state ESTABLISHED, -j RETURN}: in accept prio=500 tcp dstport=22 # from ssh rule 0.0
 func (s Step) String() string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat("  ", s.Depth))

@@ -7,23 +7,42 @@ import (
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
-// ErrInvalidPacket is wrapped by Simulate's errors about the packet.
+// ErrInvalidPacket is wrapped by the errors Simulate and SimulateWith return
+// about the packet.
 var ErrInvalidPacket = errors.New("invalid packet")
 
-// ErrInvalidGraph is wrapped by Simulate's errors about the graph.
+// ErrInvalidGraph is wrapped by the errors Simulate and SimulateWith return
+// about the graph.
 var ErrInvalidGraph = errors.New("invalid graph")
 
-// Simulate evaluates graph g against packet p: first the Ethernet layer, then,
-// if the frame is accepted and is an untagged IPv4/IPv6 packet, the IP layer.
-// The result is the verdict and a trace of every rule and jump evaluated.
+// Options choose between renderings the backends offer. The zero value
+// models what the backends install by default.
+type Options struct {
+	// ConntrackDirection models libvirt's older "-m conntrack --ctdir" match
+	// on accept rules with a default state match (see Placement), which
+	// xtables.Options.ConntrackDirection turns on. Off, as in the backends'
+	// default and current libvirt, a packet's CtDir is never looked at.
+	ConntrackDirection bool
+}
+
+// Simulate evaluates graph g against packet p with the zero Options, as the
+// backends install g by default. See SimulateWith.
 func Simulate(g *ir.Graph, p Packet) (Result, error) {
+	return SimulateWith(g, p, Options{})
+}
+
+// SimulateWith evaluates graph g against packet p, installed as opts say:
+// first the Ethernet layer, then, if the frame is accepted and is an untagged
+// IPv4/IPv6 packet, the IP layer. The result is the verdict and a trace of
+// every rule and jump evaluated.
+func SimulateWith(g *ir.Graph, p Packet, opts Options) (Result, error) {
 	if err := checkPacket(&p); err != nil {
 		return Result{}, err
 	}
 	if err := checkGraph(g); err != nil {
 		return Result{}, err
 	}
-	w := &walker{g: g, p: p, swapped: p.swapped()}
+	w := &walker{g: g, p: p, swapped: p.swapped(), opts: opts}
 	if v := w.ethernet(); v != Accept {
 		return Result{Verdict: v, Trace: w.trace}, nil
 	}
@@ -96,6 +115,7 @@ type walker struct {
 	g       *ir.Graph
 	p       Packet
 	swapped Packet
+	opts    Options
 	trace   []Step
 }
 
