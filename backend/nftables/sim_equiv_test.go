@@ -67,36 +67,38 @@ func TestInstancesMatchSimulator(t *testing.T) {
 	chains := map[l3Chain]sim.IPChain{chainFI: sim.ChainFI, chainFO: sim.ChainFO, chainHI: sim.ChainHI}
 	verdicts := map[string]string{"ACCEPT": "accept", "RETURN": "return", "DROP": "drop", "REJECT": "reject", "": ""}
 	n := 0
-	for _, r := range ruleVariants() {
-		got := map[l3Chain]instance{}
-		for _, in := range l3Instances(r, true) {
-			got[in.chain] = in
-		}
-		for c, sc := range chains {
-			want, reason := sim.Placement(r, sc)
-			in, ok := got[c]
-			name := fmt.Sprintf("%s %s %s statematch=%v state=%v!%v connlimit=%d matches=%d in %s",
-				r.Protocol, r.Direction, r.Action, r.StateMatch, r.State, r.StateNegate, r.ConnlimitAbove, len(r.Matches), sc)
-			if !assert.Equal(t, reason == "", ok, "%s: instance present (sim: %s)", name, reason) || !ok {
-				continue
+	for _, ctdir := range []bool{false, true} {
+		for _, r := range ruleVariants() {
+			got := map[l3Chain]instance{}
+			for _, in := range l3Instances(r, ctdir) {
+				got[in.chain] = in
 			}
-			n++
-			assert.Equal(t, want.Swapped, in.dirIn, "%s: swapped", name)
-			assert.Equal(t, want.State, in.state, "%s: state", name)
-			assert.Equal(t, want.StateNegate, in.stateNegate, "%s: state negation", name)
-			wantDir := ""
-			if want.HasCtDir {
-				wantDir = want.CtDir.String()
-			}
-			assert.Equal(t, wantDir, in.ctdir, "%s: ct direction", name)
-			assert.Equal(t, want.Connlimit, in.connlimit, "%s: connlimit", name)
-			assert.Equal(t, verdicts[want.Target], l3Verdict(r.Action, c, knftables.InetFamily), "%s: verdict", name)
-			if hasField(r.Matches, ir.FieldSrcMAC) {
-				nr, err := l3Rule(r, in, l3Rendering{family: knftables.InetFamily, connlimitSet: "cl"})
-				assert.NoError(t, err)
-				assert.Equal(t, want.SrcMAC, strings.Contains(nr.Text, "ether saddr"), "%s: srcmac match: %s", name, nr.Text)
+			for c, sc := range chains {
+				want, reason := sim.Placement(r, sc, sim.Options{ConntrackDirection: ctdir})
+				in, ok := got[c]
+				name := fmt.Sprintf("%s %s %s statematch=%v state=%v!%v connlimit=%d matches=%d in %s ctdir=%v",
+					r.Protocol, r.Direction, r.Action, r.StateMatch, r.State, r.StateNegate, r.ConnlimitAbove, len(r.Matches), sc, ctdir)
+				if !assert.Equal(t, reason == "", ok, "%s: instance present (sim: %s)", name, reason) || !ok {
+					continue
+				}
+				n++
+				assert.Equal(t, want.Swapped, in.dirIn, "%s: swapped", name)
+				assert.Equal(t, want.State, in.state, "%s: state", name)
+				assert.Equal(t, want.StateNegate, in.stateNegate, "%s: state negation", name)
+				wantDir := ""
+				if want.HasCtDir {
+					wantDir = want.CtDir.String()
+				}
+				assert.Equal(t, wantDir, in.ctdir, "%s: ct direction", name)
+				assert.Equal(t, want.Connlimit, in.connlimit, "%s: connlimit", name)
+				assert.Equal(t, verdicts[want.Target], l3Verdict(r.Action, c, knftables.InetFamily), "%s: verdict", name)
+				if hasField(r.Matches, ir.FieldSrcMAC) {
+					nr, err := l3Rule(r, in, l3Rendering{family: knftables.InetFamily, connlimitSet: "cl"})
+					assert.NoError(t, err)
+					assert.Equal(t, want.SrcMAC, strings.Contains(nr.Text, "ether saddr"), "%s: srcmac match: %s", name, nr.Text)
+				}
 			}
 		}
 	}
-	t.Logf("%d rule variants, %d instances compared", len(ruleVariants()), n)
+	t.Logf("%d rule variants, %d instances compared (with and without ct direction)", len(ruleVariants()), n)
 }
