@@ -202,32 +202,52 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 	tx := b.nft.NewTransaction()
 	b.prepare(tx, next)
 	for _, c := range changes {
-		if c.new.sameOctet && !next.sameOctet {
-			b.lay.sameOctetSet(tx)
-			next.sameOctet = true
-		}
-		for _, name := range c.new.ipsets {
-			if next.sets[name] != nil {
-				continue
-			}
-			// Neither SetMembers nor an earlier Apply defined it: import
-			// the kernel ipset's members (a snapshot).
-			members, err := b.ipsets.IPSetMembers(ctx, name)
-			if err != nil {
-				return nil, nil, fmt.Errorf("nftables: ipset %q: %w", name, err)
-			}
-			ns := &namedSet{imported: true}
-			if ns.v4, ns.v6, err = splitFamilies(members, false); err != nil {
-				return nil, nil, fmt.Errorf("nftables: ipset %q: %w", name, err)
-			}
-			b.writeSet(tx, name, ns)
-			next.sets[name] = ns
+		if err := b.addShared(ctx, tx, next, c.new); err != nil {
+			return nil, nil, err
 		}
 	}
 	for _, c := range changes {
 		b.lay.writeDiff(tx, c.old, c.new, b.clSize)
 	}
+	b.dropUnusedImports(tx, next)
 	return tx, next, nil
+}
+
+// addShared adds the shared objects objs needs and next lacks: the
+// arp-same-octet set, and ipsets that neither SetMembers nor an earlier
+// Apply defined, imported from the kernel's ipsets (a snapshot).
+func (b *Backend) addShared(ctx context.Context, tx *knftables.Transaction, next *state, objs *objects) error {
+	if objs.sameOctet && !next.sameOctet {
+		b.lay.sameOctetSet(tx)
+		next.sameOctet = true
+	}
+	for _, name := range objs.ipsets {
+		if next.sets[name] != nil {
+			continue
+		}
+		members, err := b.ipsets.IPSetMembers(ctx, name)
+		if err != nil {
+			return fmt.Errorf("nftables: ipset %q: %w", name, err)
+		}
+		ns := &namedSet{imported: true}
+		if ns.v4, ns.v6, err = splitFamilies(members, false); err != nil {
+			return fmt.Errorf("nftables: ipset %q: %w", name, err)
+		}
+		b.writeSet(tx, name, ns)
+		next.sets[name] = ns
+	}
+	return nil
+}
+
+// dropUnusedImports deletes imported ipsets no binding of next references
+// any more; it goes after the diffs that removed the references.
+func (b *Backend) dropUnusedImports(tx *knftables.Transaction, next *state) {
+	for name, ns := range next.sets {
+		if ns.imported && !next.references(name) {
+			b.deleteSet(tx, name)
+			delete(next.sets, name)
+		}
+	}
 }
 
 // prepare adds the skeleton when the tables do not exist yet.
@@ -256,12 +276,7 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 		next.ids.release(cur.id)
 	}
 	// Imported ipsets go with the last binding that used them.
-	for name, ns := range next.sets {
-		if ns.imported && !next.references(name) {
-			b.deleteSet(tx, name)
-			delete(next.sets, name)
-		}
-	}
+	b.dropUnusedImports(tx, next)
 	if tx.NumOperations() == 0 {
 		return nil
 	}

@@ -64,3 +64,15 @@ func TestIPSetImport(t *testing.T) {
 	g.IP[8].Matches[0].IPSet.Name = "nosuchset"
 	assert.ErrorIs(t, b2.Apply(ctx, g), ErrIPSetMissing)
 }
+
+func TestImportedSetGoesWithItsLastRule(t *testing.T) {
+	ctx := context.Background()
+	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
+	require.NoError(t, b.Apply(ctx, ipLayer("vnet1"), cleanTraffic("vnet0")))
+	g := ipLayer("vnet1")
+	g.IP = g.IP[:8] // without the ipset rule
+	require.NoError(t, b.Apply(ctx, g))
+	assert.NotContains(t, fake.Dump(), "ipset4/blocked")
+	names, _ := b.ListSets(ctx)
+	assert.Empty(t, names)
+}
