@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,50 +13,35 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
-	"github.com/gonwfilter/gonwfilter/nwfilter"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 	"github.com/gonwfilter/gonwfilter/nwfilter/sim"
 )
 
-// builtins resolves libvirt's built-in filters from nwfilter/builtin.
-type builtins map[string]*nwfilter.Filter
-
-func (b builtins) Lookup(name string) (*nwfilter.Filter, error) {
-	if f, ok := b[name]; ok {
-		return f, nil
-	}
-	return nil, fmt.Errorf("%q: %w", name, nwfilter.ErrFilterNotFound)
-}
-
-func loadBuiltins(t testing.TB) builtins {
+// builtinNames lists libvirt's built-in filters in nwfilter/builtin.
+func builtinNames(t testing.TB) []string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("..", "..", "nwfilter", "builtin", "*.xml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
-	out := builtins{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		f, err := nwfilter.ParseFilter(data, p)
-		require.NoError(t, err)
-		out[f.Name] = f
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = strings.TrimSuffix(filepath.Base(p), ".xml")
 	}
-	return out
+	return names
 }
 
 // compileBuiltin compiles filter for port dev with the VM's MAC and IP.
-func compileBuiltin(t testing.TB, res builtins, filter, dev string, mac ir.MAC, ip netip.Addr) *ir.Graph {
+func compileBuiltin(t testing.TB, filter, dev string, mac ir.MAC, ip netip.Addr) *ir.Graph {
 	t.Helper()
+	res, err := kerneltest.LoadBuiltins()
+	require.NoError(t, err)
 	dhcp := "10.0.0.1"
 	if filter == "allow-dhcpv6-server" {
 		dhcp = "fd00::1"
 	}
-	b := &nwfilter.Binding{PortDev: dev, MAC: mac, FilterRef: nwfilter.FilterRef{Filter: filter, Params: []nwfilter.Param{
-		{Name: "IP", Value: ip.String()}, {Name: "IPV6", Value: "fd00::2"},
-		{Name: "DHCPSERVER", Value: dhcp}, {Name: "GATEWAY_MAC", Value: "52:54:00:00:00:01"},
-	}}}
-	g, err := nwfilter.Compile(res, b, nwfilter.CompileOptions{})
+	g, err := res.Compile(filter, dev, mac, "IP="+ip.String(), "IPV6=fd00::2", "DHCPSERVER="+dhcp, "GATEWAY_MAC=52:54:00:00:00:01")
 	require.NoError(t, err, filter)
 	return g
 }
@@ -65,11 +49,10 @@ func compileBuiltin(t testing.TB, res builtins, filter, dev string, mac ir.MAC, 
 // TestRenderBuiltins renders every built-in filter on both conntrack paths;
 // clean-traffic's scripts are goldens.
 func TestRenderBuiltins(t *testing.T) {
-	res := loadBuiltins(t)
 	for _, path := range []ConntrackPath{ConntrackBrNetfilter, ConntrackBridge} {
 		b, _ := newFakeBackend(t, path)
-		for name := range res {
-			g := compileBuiltin(t, res, name, "vnet0", vmMAC, netip.MustParseAddr("10.0.0.2"))
+		for _, name := range builtinNames(t) {
+			g := compileBuiltin(t, name, "vnet0", vmMAC, netip.MustParseAddr("10.0.0.2"))
 			s, err := b.Render(g)
 			require.NoError(t, err, name)
 			if name == "clean-traffic" {
@@ -82,13 +65,10 @@ func TestRenderBuiltins(t *testing.T) {
 // TestKernelBuiltinsLoad installs all 24 built-in filters at once.
 func TestKernelBuiltinsLoad(t *testing.T) {
 	l := newLab(t)
-	res := loadBuiltins(t)
 	b := l.backend(t, ConntrackBrNetfilter)
 	var gs []*ir.Graph
-	i := 0
-	for name := range res {
-		gs = append(gs, compileBuiltin(t, res, name, fmt.Sprintf("vnet%d", i), vmMAC, netip.MustParseAddr("10.0.0.2")))
-		i++
+	for i, name := range builtinNames(t) {
+		gs = append(gs, compileBuiltin(t, name, fmt.Sprintf("vnet%d", i), vmMAC, netip.MustParseAddr("10.0.0.2")))
 	}
 	l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, gs...) })
 	assert.Contains(t, l.nftList(t), "vnet23")
@@ -98,10 +78,9 @@ func TestKernelBuiltinsLoad(t *testing.T) {
 // by clean-traffic and checks each against the simulator's verdict.
 func TestKernelCleanTraffic(t *testing.T) {
 	l := newLab(t)
-	res := loadBuiltins(t)
 	var mac ir.MAC
 	copy(mac[:], macVMA)
-	g := compileBuiltin(t, res, "clean-traffic", "va", mac, l.a.IPv4())
+	g := compileBuiltin(t, "clean-traffic", "va", mac, l.a.IPv4())
 	b := l.backend(t, ConntrackBrNetfilter)
 	l.apply(t, func(ctx context.Context) error { return b.Apply(ctx, g) })
 
