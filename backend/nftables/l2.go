@@ -276,14 +276,35 @@ func hasAnyField(ms []ir.Match, fs ...ir.Field) bool {
 	return false
 }
 
-// l2Jump renders the jump from a root chain into a sub-chain, guarded like
-// libvirt's: by ether type, or for stp chains by the BPDU destination MAC.
-func l2Jump(kind ir.ChainKind, target string) string {
+// l2Guard is the match that guards jumps into sub-chains of kind, as in
+// libvirt: the ether type, for stp chains the BPDU destination MAC, for mac
+// chains nothing.
+func l2Guard(kind ir.ChainKind) string {
 	if et, ok := kind.EtherType(); ok {
-		return fmt.Sprintf("ether type 0x%04x jump %s", et, target)
+		return fmt.Sprintf("ether type 0x%04x", et)
 	}
 	if kind == ir.ChainSTP {
-		return fmt.Sprintf("ether daddr %s jump %s", ir.STPMAC, target)
+		return fmt.Sprintf("ether daddr %s", ir.STPMAC)
 	}
-	return "jump " + target
+	return ""
+}
+
+// l2Jump renders the guarded jump from a root chain into a sub-chain.
+func l2Jump(kind ir.ChainKind, target string) string {
+	return join(l2Guard(kind), "jump "+target)
+}
+
+// endsInVerdict reports whether the last rule of a sub-chain of kind ends
+// every walk through it: a verdict with no match beyond the chain's guard.
+func endsInVerdict(kind ir.ChainKind, rules []nftRule) bool {
+	if len(rules) == 0 {
+		return false
+	}
+	last := rules[len(rules)-1].Text
+	for _, v := range []string{"accept", "drop", "return"} {
+		if last == v || last == join(l2Guard(kind), v) {
+			return true
+		}
+	}
+	return false
 }

@@ -104,9 +104,9 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 			}
 		}
 		if i > 0 {
-			for side, c := range []*chainObj{f, t} {
-				if sides[side] {
-					c.rules = append(c.rules, nftRule{Text: "accept"})
+			for side, sc := range []*chainObj{f, t} {
+				if sides[side] && !endsInVerdict(c.Kind, sc.rules) {
+					sc.rules = append(sc.rules, nftRule{Text: "accept"})
 				}
 			}
 			subs[c.Name] = [2]chainObj{*f, *t}
