@@ -69,7 +69,9 @@
 //   - ConntrackBrNetfilter: fi/fo/hi live in an inet table. The bridge table
 //     writes port ids into a packet-mark field (Options.MarkMask, default
 //     bits 4–29: input-port id in the lower half, output-port id in the
-//     upper half; other mark bits are kept): prerouting clears the field,
+//     upper half; other mark bits are kept, but the field itself belongs
+//     to the backend on every bridged frame of the namespace, so pick a
+//     mask no other mark user shares): prerouting clears the field,
 //     from/<dev> sets the input-port id, and the bridge forward chain
 //     (oifname vmap @mark-to → markto/<dev>) sets the output-port id. The
 //     inet forward chain dispatches "meta mark & <in> vmap @fi" and
