@@ -39,6 +39,9 @@ type Options struct {
 
 	// readFile reads sysctls; nil means os.ReadFile (tests replace it).
 	readFile func(string) ([]byte, error)
+	// ipsets opens the ipset interface for the Sets methods; nil means
+	// netlink (tests replace it).
+	ipsets func() (ipsetConn, error)
 }
 
 // Backend installs graphs with ebtables, iptables and ip6tables. It is safe
@@ -90,6 +93,9 @@ func New(opts Options) (*Backend, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.ipsets == nil {
+		opts.ipsets = openNetlinkIPSets
 	}
 	b := &Backend{opts: opts, names: namer{libvirt: opts.LibvirtNames}, log: opts.Logger}
 	for i := range b.state {

@@ -71,6 +71,22 @@
 // them, so a restarted process can update or remove what its predecessor
 // left; it never lists on the hot path.
 //
+// # Address sets
+//
+// Backend implements backend.Sets with kernel ipsets, over netlink, in the
+// calling thread's network namespace. SetMembers creates a hash:net set of
+// the members' family, or replaces an existing set's members at once: it
+// fills a temporary set (gnwf-tmp- and a hash of the name), swaps it with
+// the live set (ipset swap: rules that reference the set see either the old
+// or the new members, never a mix or an empty set) and destroys the
+// temporary; a failure destroys the temporary and leaves the live set
+// alone. ipsets have no set-level comment, so the sets this backend creates
+// carry a mark instead: maxelem is MaxSetMembers plus an odd excess. Only
+// marked sets are changed, deleted or listed, so a set another program
+// made is never touched, and a restarted process finds its sets again.
+// DeleteSet refuses while an installed binding's rules use the set, and
+// reports the kernel's refusal while any other rule does.
+//
 // # Deviations from libvirt
 //
 //   - All rules of a tool are loaded with one *-restore --noflush run, and

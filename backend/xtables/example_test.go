@@ -1,7 +1,10 @@
 package xtables_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/gonwfilter/gonwfilter/backend/xtables"
 	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
@@ -53,4 +56,33 @@ func ExampleBackend_Render() {
 	// -A libvirt-host-in -m physdev --physdev-in vnet0 -g HI-vnet0
 	// -A libvirt-in-post -m physdev --physdev-in vnet0 -j ACCEPT
 	// COMMIT
+}
+
+// SetMembers keeps a named set that rules reference with ipset='blocked'.
+// It must run in the network namespace that holds the rules (and as root).
+func ExampleBackend_SetMembers() {
+	b, err := xtables.New(xtables.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	blocked := []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.9/32")}
+	// Creates the set, or swaps in the new members atomically.
+	if err := b.SetMembers(ctx, "blocked", blocked); err != nil {
+		fmt.Println(err)
+		return
+	}
+	g := kerneltest.NewGraph("vnet0", kerneltest.MustMAC("52:54:00:12:34:56")).
+		Rule(kerneltest.R(ir.ProtoAll, ir.DirIn, ir.ActionDrop, kerneltest.IPSet("blocked", ir.SetSrc))).
+		Graph()
+	if err := b.Apply(ctx, g); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Deleting needs the rules gone first.
+	var inUse *xtables.IPSetInUseError
+	if err := b.DeleteSet(ctx, "blocked"); errors.As(err, &inUse) {
+		fmt.Println("still used by", inUse.PortDevs)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/coreos/go-iptables/iptables"
-	"github.com/vishvananda/netlink"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -60,13 +59,18 @@ type IPSetLister interface {
 type netlinkIPSets struct{}
 
 func (netlinkIPSets) ListIPSets() ([]string, error) {
-	sets, err := netlink.IpsetListAll()
+	c, err := openNetlinkIPSets()
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(sets))
-	for i, s := range sets {
-		names[i] = s.SetName
+	defer c.close()
+	hs, err := c.headers()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(hs))
+	for i, h := range hs {
+		names[i] = h.name
 	}
 	return names, nil
 }
