@@ -44,6 +44,9 @@ func Cases() []Case {
 		ctdirCase(),
 		ipv6Case(),
 		rejectContinueCase(),
+		icmpTypeInOutCase(),
+		srcMACIPSetCase(),
+		connlimitStateCase(),
 	}
 }
 
