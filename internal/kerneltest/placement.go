@@ -4,10 +4,7 @@ package kerneltest
 
 import (
 	"context"
-	"net/netip"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -27,9 +24,7 @@ func icmpTypeInOutCase() Case {
 				R(ir.ProtoAll, InOut, Drop)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "the VM's ping to the host", Want: Block, Run: func(ctx context.Context, e *Env) error {
-				return e.VM1.Ping(ctx, e.Lab.IPv4())
-			}, Sim: simFlow(end1, hostEnd, pingFlow())},
+			{Name: "the VM's ping to the host", Want: Block, Run: vm1PingsHost, Sim: simFlow(end1, hostEnd, pingFlow())},
 			{Name: "the VM's ping to a peer", Want: Block, Run: func(ctx context.Context, e *Env) error {
 				return e.VM1.Ping(ctx, e.VM2.IPv4())
 			}, Sim: simFlow(end1, end2, pingFlow())},
@@ -47,21 +42,14 @@ func srcMACIPSetCase() Case {
 		Name: "srcmacaddr-with-ipset",
 		Setup: func(ctx context.Context, t *testing.T, e *Env) {
 			ListenUDP(t, e.VM2.Netns, portUDP)
-			for _, args := range [][]string{{"create", IPSetName, "hash:ip"}, {"add", IPSetName, e.IP2()}} {
-				_, stderr, err := e.Lab.Run(ctx, "ipset", args...)
-				require.NoError(t, err, stderr)
-			}
+			createPeerSet(ctx, t, e)
 		},
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(
 				R(ir.ProtoUDP, In, Drop, SrcMAC(e.MAC1()), IPSet(IPSetName, ir.SetSrc))).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "the VM's UDP to a set member", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: func(e *Env) []SimPacket {
-				f := udpFlow(portUDP)
-				f.sets = map[string][]netip.Prefix{IPSetName: {netip.PrefixFrom(e.VM2.IPv4(), 32)}}
-				return exchange(e.end1(), e.end2(), f)
-			}},
+			{Name: "the VM's UDP to a set member", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: simPeerSetFlow(end1, end2)},
 		},
 	}
 }
