@@ -8,55 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/internal/irtest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
-
-// ruleVariants enumerates IP-layer rules over everything that decides
-// libvirt's instance placement (ir.Placement): protocol (ICMP with and without a type),
-// direction, action, statematch, explicit state (also NONE and negated),
-// connlimit, and srcmacaddr alone or with another match.
-func ruleVariants() []*ir.Rule {
-	var out []*ir.Rule
-	protos := []struct {
-		p  ir.Protocol
-		ms []ir.Match
-	}{
-		{ir.ProtoTCP, []ir.Match{mNum(ir.FieldDstPort, 22, 22)}},
-		{ir.ProtoUDP, nil},
-		{ir.ProtoICMP, []ir.Match{mNum(ir.FieldICMPType, 8, 8)}},
-		{ir.ProtoICMP, nil},
-		{ir.ProtoICMPv6, []ir.Match{mNum(ir.FieldICMPType, 128, 128)}},
-		{ir.ProtoAllv6, nil},
-	}
-	states := []struct {
-		st  ir.ConnState
-		neg bool
-	}{{0, false}, {ir.StateNew, false}, {ir.StateEstablished | ir.StateRelated, true}, {ir.StateNone, false}}
-	for _, p := range protos {
-		net := "10.0.0.0/8"
-		if p.p.Layer() == ir.LayerIPv6 {
-			net = "fd00::/8"
-		}
-		macs := [][]ir.Match{nil, {mSrcMAC(vmMAC, false)}, {mSrcMAC(vmMAC, true), mIP(ir.FieldSrcIP, net, false)}}
-		for _, d := range []ir.Direction{ir.DirIn, ir.DirOut, ir.DirInOut} {
-			for _, a := range []ir.Action{ir.ActionAccept, ir.ActionDrop, ir.ActionReject, ir.ActionReturn, ir.ActionContinue} {
-				for _, sm := range []bool{true, false} {
-					for _, st := range states {
-						for _, cl := range []uint16{0, 5} {
-							for _, mac := range macs {
-								ms := append(append([]ir.Match{}, mac...), p.ms...)
-								r := rule(p.p, d, a, ms...)
-								r.StateMatch, r.State, r.StateNegate, r.ConnlimitAbove = sm, st.st, st.neg, cl
-								out = append(out, r)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	return out
-}
 
 // TestL3RuleRendersInstance checks, for every rule variant and every
 // instance ir.Placement gives it, that l3Rule renders exactly what the
@@ -69,7 +23,7 @@ func TestL3RuleRendersInstance(t *testing.T) {
 	}
 	n := 0
 	for _, ctdir := range []bool{false, true} {
-		for _, r := range ruleVariants() {
+		for _, r := range irtest.PlacementVariants() {
 			for _, in := range ir.Instances(r, ctdir) {
 				for fam, vs := range verdicts {
 					nr, err := l3Rule(r, in, l3Rendering{family: fam, connlimitSet: "cl"})
@@ -95,5 +49,5 @@ func TestL3RuleRendersInstance(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d rule variants, %d instances rendered", len(ruleVariants()), n)
+	t.Logf("%d rule variants, %d instances rendered", len(irtest.PlacementVariants()), n)
 }
