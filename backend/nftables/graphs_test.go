@@ -3,6 +3,7 @@ package nftables
 import (
 	"net/netip"
 
+	"github.com/gonwfilter/gonwfilter/internal/irtest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -180,7 +181,7 @@ func everyField(dev string) *ir.Graph {
 			rule(p, ir.DirOut, ir.ActionAccept, neg(mNum(ir.FieldICMPType, 8, 8))),
 			rule(p, ir.DirOut, ir.ActionAccept, neg(mNum(ir.FieldICMPType, 8, 8)), code))
 	}
-	for i, r := range ruleVariants() {
+	for i, r := range irtest.PlacementVariants() {
 		if i%17 == 0 { // a spread-out sample keeps the kernel test fast
 			ip = append(ip, r)
 		}

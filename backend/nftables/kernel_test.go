@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/internal/irtest"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -86,7 +87,7 @@ func TestKernelRenderChecks(t *testing.T) {
 	b := l.backend(t, ConntrackBrNetfilter)
 	// Everything the renderer can produce loads into a real kernel.
 	l.apply(t, func(ctx context.Context) error {
-		b.ipsets = fakeIPSets{}
+		b.ipsets = fakeIPSets{irtest.VariantIPSet: {netip.MustParsePrefix("10.0.0.1/32")}}
 		return b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1"), l2Exotic("vnet2"), ipLayer("x;{}$@*"), everyField("vnet3"))
 	})
 	var caps []string

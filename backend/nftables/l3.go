@@ -10,133 +10,15 @@ import (
 )
 
 // IP-layer rules follow libvirt's iptables rendering exactly: every rule
-// yields up to three instances, one per chain.
+// yields up to three instances, one per chain, as ir.Placement decides.
 //
-//	fi  forwarded traffic from the VM  (libvirt FI-<dev>, accept = RETURN)
-//	fo  forwarded traffic to the VM    (libvirt FO-<dev>, accept = ACCEPT)
-//	hi  traffic from the VM to the host (libvirt HI-<dev>, accept = RETURN)
+//	fi  forwarded traffic from the VM  (libvirt FI-<dev>, accept = return)
+//	fo  forwarded traffic to the VM    (libvirt FO-<dev>, accept = accept)
+//	hi  traffic from the VM to the host (libvirt HI-<dev>, accept = return)
 //
-// Which instances exist, whether source and destination are swapped, and which
-// conntrack state and direction they match is decided by l3Instances.
+// l3Rule only translates an ir.Instance into nft syntax.
 
-// l3Chain is one of a binding's three IP-layer chains.
-type l3Chain uint8
-
-const (
-	chainFI l3Chain = iota
-	chainFO
-	chainHI
-)
-
-var l3ChainMaps = [...]string{chainFI: mapFI, chainFO: mapFO, chainHI: mapHI}
-
-// instance is one rule instance in one chain.
-type instance struct {
-	chain l3Chain
-	// dirIn swaps source and destination and drops srcmacaddr (libvirt's
-	// directionIn argument).
-	dirIn bool
-	// state, when non-zero, is matched with ct state; stateNegate negates it.
-	state       ir.ConnState
-	stateNegate bool
-	// ctdir is "original", "reply" or "".
-	ctdir string
-	// connlimit says the instance carries the connlimit-above match.
-	connlimit bool
-}
-
-// l3Instances decides the instances of an IP-layer rule as libvirt's
-// iptablesCreateRuleInstance and iptablesCreateRuleInstanceStateCtrl do;
-// ctdir adds libvirt's older ct direction match to default-state instances.
-func l3Instances(r *ir.Rule, ctdir bool) []instance {
-	directionIn := r.Direction == ir.DirIn || r.Direction == ir.DirInOut
-	inout := r.Direction == ir.DirInOut
-	hasICMPType := (r.Protocol == ir.ProtoICMP || r.Protocol == ir.ProtoICMPv6) && hasField(r.Matches, ir.FieldICMPType)
-
-	type spec struct {
-		chain   l3Chain
-		dirIn   bool
-		create  bool
-		maySkip bool
-		state   ir.ConnState
-	}
-	var specs []spec
-	// defMatch: the default-state path, where only accept rules get a state
-	// match and that match comes with a ct direction.
-	defMatch := !(r.StateMatch && r.State != 0)
-	if defMatch {
-		needState := r.StateMatch && !inout
-		st := func(in bool) ir.ConnState {
-			switch {
-			case !needState:
-				return 0
-			case in:
-				return ir.StateEstablished
-			}
-			return ir.StateNew | ir.StateEstablished
-		}
-		specs = []spec{
-			{chainFI, directionIn, true, directionIn || inout, st(directionIn)},
-			{chainFO, !directionIn, true, !directionIn || inout, st(!directionIn)},
-			{chainHI, directionIn, true, directionIn, st(directionIn)},
-		}
-	} else {
-		st := r.State
-		if st&ir.StateNone != 0 {
-			st = 0
-		}
-		specs = []spec{
-			{chainFI, directionIn, !(directionIn && !inout), directionIn || inout, st},
-			{chainFO, !directionIn, directionIn, !directionIn || inout, st},
-			{chainHI, directionIn, !(directionIn && !inout), directionIn, st},
-		}
-	}
-
-	var out []instance
-	for _, s := range specs {
-		if !s.create || (hasICMPType && s.maySkip) {
-			continue
-		}
-		if s.dirIn && hasField(r.Matches, ir.FieldSrcMAC) && !hasOtherMatches(r.Matches) {
-			// srcmacaddr is dropped in this direction and nothing is left.
-			continue
-		}
-		skipMatch := false
-		if r.ConnlimitAbove != 0 {
-			if s.dirIn {
-				continue // libvirt: connlimit only in the outgoing direction
-			}
-			skipMatch = true
-		}
-		if r.Action != ir.ActionAccept {
-			skipMatch = defMatch
-		}
-		in := instance{chain: s.chain, dirIn: s.dirIn, connlimit: r.ConnlimitAbove != 0}
-		if s.state != 0 && !skipMatch {
-			in.state = s.state
-			in.stateNegate = !defMatch && r.StateNegate
-			if ctdir && defMatch && !hasICMPType && !inout {
-				in.ctdir = "original"
-				if s.dirIn {
-					in.ctdir = "reply"
-				}
-			}
-		}
-		out = append(out, in)
-	}
-	return out
-}
-
-// hasOtherMatches reports whether ms has a match that libvirt counts before
-// deciding to drop an instance whose only match was a skipped srcmacaddr.
-func hasOtherMatches(ms []ir.Match) bool {
-	for _, m := range ms {
-		if m.Field != ir.FieldSrcMAC && m.Field != ir.FieldIPSet {
-			return true
-		}
-	}
-	return false
-}
+var l3ChainMaps = [...]string{ir.IPChainFI: mapFI, ir.IPChainFO: mapFO, ir.IPChainHI: mapHI}
 
 var tcpFlagNft = []struct {
 	bit  ir.TCPFlag
@@ -180,7 +62,7 @@ type l3Rendering struct {
 }
 
 // l3Rule renders one instance of an IP-layer rule.
-func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
+func l3Rule(r *ir.Rule, in ir.Instance, x l3Rendering) (nftRule, error) {
 	v6 := r.Protocol.Layer() == ir.LayerIPv6
 	ip, icmp, nfproto, ethertype := "ip", "icmp", "ipv4", "0x0800"
 	if v6 {
@@ -196,7 +78,7 @@ func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
 		t.add("meta l4proto %d", p)
 	}
 	ms := r.Matches
-	if in.dirIn {
+	if in.Swapped {
 		ms = swapMatches(ms)
 	}
 	var icmpType, icmpCode *ir.Match
@@ -204,8 +86,8 @@ func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
 	for i, m := range ms {
 		switch m.Field {
 		case ir.FieldSrcMAC, ir.FieldDstMAC:
-			// ms may be swapped; srcmacaddr only applies unswapped.
-			if !in.dirIn {
+			// ms may be swapped; srcmacaddr only applies where placed.
+			if in.SrcMAC {
 				matchMAC(&t, "ether saddr", m)
 			}
 		case ir.FieldSrcIP, ir.FieldSrcIPRange:
@@ -251,11 +133,11 @@ func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
 			t.add("%s type %d %s code %d", icmp, icmpType.Lo, icmp, icmpCode.Lo)
 		}
 	}
-	if in.state != 0 {
-		t.add("ct state %s%s", rel(in.stateNegate), ctStateText(in.state))
+	if in.State != 0 {
+		t.add("ct state %s%s", rel(in.StateNegate), ctStateText(in.State))
 	}
-	if in.ctdir != "" {
-		t.add("ct direction %s", in.ctdir)
+	if in.CtDir != ir.ConnDirAny {
+		t.add("ct direction %s", in.CtDir)
 	}
 	for _, m := range sets {
 		if len(m.IPSet.Dirs) != 1 {
@@ -267,41 +149,38 @@ func l3Rule(r *ir.Rule, in instance, x l3Rendering) (nftRule, error) {
 		}
 		t.add("%s %s@%s", field, rel(m.Negate), ipsetName(m.IPSet.Name, v6))
 	}
-	if in.connlimit {
+	if in.Connlimit {
 		over := "over "
 		if r.ConnlimitNegate {
 			over = ""
 		}
 		t.add("update @%s { %s saddr ct count %s%d }", x.connlimitSet, ip, over, r.ConnlimitAbove)
 	}
-	if v := l3Verdict(r.Action, in.chain, x.family); v != "" {
+	if v := l3Verdict(in.Verdict, x.family); v != "" {
 		t.add("%s", v)
 	}
 	return nftRule{Text: t.String(), Comment: commentOf(r)}, nil
 }
 
-// l3Verdict maps an action to a verdict in chain c. accept ends the binding's
-// evaluation only in fo; in fi and hi it returns, as libvirt's RETURN does, so
-// the fo chain of the output port still runs. REJECT is a real reject in the
-// inet table; the bridge family's reject expression is limited to the
-// prerouting and input hooks and missing from kernels without
+// l3Verdict maps an instance verdict to nft. accept ends the binding's
+// evaluation only in fo; in fi and hi an accept rule returns, as libvirt's
+// RETURN does, so the fo chain of the output port still runs. REJECT is a
+// real reject in the inet table; the bridge family's reject expression is
+// limited to the prerouting and input hooks and missing from kernels without
 // CONFIG_NFT_REJECT_BRIDGE, so there it is a drop.
-func l3Verdict(a ir.Action, c l3Chain, family knftables.Family) string {
-	switch a {
-	case ir.ActionAccept:
-		if c == chainFO {
-			return "accept"
-		}
+func l3Verdict(v ir.InstanceVerdict, family knftables.Family) string {
+	switch v {
+	case ir.VerdictAccept:
+		return "accept"
+	case ir.VerdictReturn:
 		return "return"
-	case ir.ActionDrop:
+	case ir.VerdictDrop:
 		return "drop"
-	case ir.ActionReject:
+	case ir.VerdictReject:
 		if family == knftables.BridgeFamily {
 			return "drop"
 		}
 		return "reject"
-	case ir.ActionReturn:
-		return "return"
 	}
 	return ""
 }

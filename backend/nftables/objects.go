@@ -135,9 +135,9 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 		l3[c] = chainObj{family: fam, name: ident(l3ChainMaps[c], dev)}
 	}
 	for _, r := range g.IP {
-		for _, in := range l3Instances(r, l.ctdir) {
+		for _, in := range ir.Instances(r, l.ctdir) {
 			x := l3Rendering{family: fam}
-			if in.connlimit {
+			if in.Connlimit {
 				x.connlimitSet = ident(prefixCL, dev, fmt.Sprint(len(o.sets)))
 				typ := "ipv4_addr"
 				if r.Protocol.Layer() == ir.LayerIPv6 {
@@ -149,7 +149,7 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 			if err != nil {
 				return nil, &RuleError{PortDev: dev, Origin: r.Origin, Err: err}
 			}
-			l3[in.chain].rules = append(l3[in.chain].rules, nr)
+			l3[in.Chain].rules = append(l3[in.Chain].rules, nr)
 		}
 		for _, m := range r.Matches {
 			if m.Field == ir.FieldIPSet && !slices.Contains(o.ipsets, m.IPSet.Name) {
@@ -160,11 +160,11 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 	slices.Sort(o.ipsets)
 	// libvirt gives FI and HI the same instances; unless connlimit counters
 	// (one set per instance) tell them apart, hi dispatches into fi/<dev>.
-	shareFI := slices.Equal(l3[chainFI].rules, l3[chainHI].rules)
+	shareFI := slices.Equal(l3[ir.IPChainFI].rules, l3[ir.IPChainHI].rules)
 	for c := range l3 {
 		target := l3[c]
-		if l3Chain(c) == chainHI && shareFI {
-			target = l3[chainFI]
+		if ir.IPChain(c) == ir.IPChainHI && shareFI {
+			target = l3[ir.IPChainFI]
 		} else if len(target.rules) > 0 {
 			o.chains = append(o.chains, target)
 		}
