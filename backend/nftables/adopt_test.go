@@ -87,6 +87,21 @@ func TestRenderIsFirstApply(t *testing.T) {
 	assert.Equal(t, s.Sections[0].Text, fake.LastTransaction.String())
 }
 
+// TestAdoptedBindingChanges: an adopted binding applied with other content
+// loses its sub-chains, connlimit sets and IP-layer elements.
+func TestAdoptedBindingChanges(t *testing.T) {
+	ctx := context.Background()
+	one, shared := knftables.NewFake("", ""), knftables.NewFake("", "")
+	ref := process(t, one, ConntrackBrNetfilter, nil)
+	require.NoError(t, ref.Apply(ctx, fullBinding("vnet0"), fullBinding("vnet1")))
+	require.NoError(t, ref.Apply(ctx, l2Exotic("vnet0")))
+	require.NoError(t, process(t, shared, ConntrackBrNetfilter, nil).Apply(ctx, fullBinding("vnet0"), fullBinding("vnet1")))
+	require.NoError(t, process(t, shared, ConntrackBrNetfilter, nil).Apply(ctx, l2Exotic("vnet0")))
+	// Map elements come back in another order: compare the lines as sets.
+	assert.ElementsMatch(t, strings.Split(one.Dump(), "\n"), strings.Split(shared.Dump(), "\n"))
+	assert.NotContains(t, shared.Dump(), "cl/vnet0")
+}
+
 func TestAdoptedIDsDoNotCollide(t *testing.T) {
 	ctx := context.Background()
 	fake := knftables.NewFake("", "")
