@@ -68,7 +68,7 @@ func TestApplyUpdateTeardown(t *testing.T) {
 func TestApplyIsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	nft := &failingNFT{Fake: knftables.NewFake("", "")}
-	b, err := New(Options{NFT: nft, Conntrack: ConntrackBrNetfilter, IPSets: fakeIPSets{}})
+	b, err := New(Options{NFT: nft, TableNFT: defaultTableNFT(nft.Fake), Conntrack: ConntrackBrNetfilter, IPSets: fakeIPSets{}})
 	require.NoError(t, err)
 
 	require.NoError(t, b.Apply(ctx, cleanTraffic("vnet0")))

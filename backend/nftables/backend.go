@@ -23,9 +23,13 @@ type Backend struct {
 	exec   backend.Execer
 	ipsets IPSetReader
 	clSize uint32
+	// tableNFT lists one of our tables (Options.TableNFT).
+	tableNFT func(family knftables.Family, table string) (knftables.Interface, error)
 
 	mu sync.Mutex
 	st state
+	// adopted says the tables were listed (or Reset), see adopt.
+	adopted bool
 }
 
 // state is what the backend committed to the kernel.
@@ -46,6 +50,9 @@ type binding struct {
 	// graph is the graph the objects were rendered from. Graphs are
 	// immutable, so the same pointer again means nothing changed.
 	graph *ir.Graph
+	// adopted bindings were found in the kernel: objs names their chains,
+	// sets and map elements but not their rules.
+	adopted bool
 }
 
 var (
@@ -85,8 +92,11 @@ func New(opts Options) (*Backend, error) {
 			return nil, fmt.Errorf("nftables: %w", err)
 		}
 	}
+	if opts.TableNFT == nil {
+		opts.TableNFT = defaultTableNFT(opts.NFT)
+	}
 	b := &Backend{
-		nft: opts.NFT, log: opts.Logger, exec: opts.Exec, ipsets: opts.IPSets, clSize: opts.ConnlimitSetSize,
+		nft: opts.NFT, log: opts.Logger, exec: opts.Exec, ipsets: opts.IPSets, clSize: opts.ConnlimitSetSize, tableNFT: opts.TableNFT,
 		lay: layout{table: opts.Table, path: opts.Conntrack, mark: mark, ctdir: opts.ConntrackDirection},
 		st:  newState(mark.maxID()),
 	}
@@ -136,6 +146,9 @@ func (b *Backend) Render(gs ...*ir.Graph) (backend.Script, error) {
 func (b *Backend) Apply(ctx context.Context, gs ...*ir.Graph) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.adopt(ctx); err != nil {
+		return err
+	}
 	tx, next, err := b.plan(ctx, &b.st, gs)
 	if err != nil {
 		return err
@@ -156,7 +169,12 @@ func (b *Backend) Apply(ctx context.Context, gs ...*ir.Graph) error {
 func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftables.Transaction, *state, error) {
 	next := st.clone()
 	seen := make(map[string]bool, len(gs))
-	type change struct{ old, new *objects }
+	// replace: old was adopted, its rules are unknown; it goes as a whole
+	// and new comes as a whole.
+	type change struct {
+		old, new *objects
+		replace  bool
+	}
 	var changes []change
 	for _, g := range gs {
 		if g == nil {
@@ -173,8 +191,9 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 		}
 		id := uint32(0)
 		if cur != nil {
-			id = cur.id
-		} else {
+			id = cur.id // 0 when adopted without a port id
+		}
+		if id == 0 {
 			var err error
 			if id, err = next.ids.alloc(); err != nil {
 				return nil, nil, fmt.Errorf("nftables: binding %q: %w", dev, err)
@@ -184,7 +203,7 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 		if err != nil {
 			return nil, nil, err
 		}
-		if cur != nil && cur.objs.equal(objs) {
+		if cur != nil && !cur.adopted && cur.objs.equal(objs) {
 			next.bindings[dev] = &binding{id: id, objs: cur.objs, graph: g}
 			continue
 		}
@@ -192,7 +211,7 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 		if cur != nil {
 			old = cur.objs
 		}
-		changes = append(changes, change{old, objs})
+		changes = append(changes, change{old, objs, cur != nil && cur.adopted})
 		next.bindings[dev] = &binding{id: id, objs: objs, graph: g}
 	}
 	if len(changes) == 0 {
@@ -207,6 +226,10 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 		}
 	}
 	for _, c := range changes {
+		if c.replace {
+			b.lay.writeDiff(tx, c.old, nil, b.clSize)
+			c.old = nil
+		}
 		b.lay.writeDiff(tx, c.old, c.new, b.clSize)
 	}
 	b.dropUnusedImports(tx, next)
@@ -234,6 +257,7 @@ func (b *Backend) addShared(ctx context.Context, tx *knftables.Transaction, next
 			return fmt.Errorf("nftables: ipset %q: %w", name, err)
 		}
 		b.writeSet(tx, name, ns)
+		tx.Add(b.importMarker(name))
 		next.sets[name] = ns
 	}
 	return nil
@@ -245,6 +269,7 @@ func (b *Backend) dropUnusedImports(tx *knftables.Transaction, next *state) {
 	for name, ns := range next.sets {
 		if ns.imported && !next.references(name) {
 			b.deleteSet(tx, name)
+			tx.Delete(b.importMarker(name))
 			delete(next.sets, name)
 		}
 	}
@@ -264,6 +289,9 @@ func (b *Backend) prepare(tx *knftables.Transaction, next *state) {
 func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.adopt(ctx); err != nil {
+		return err
+	}
 	next := b.st.clone()
 	tx := b.nft.NewTransaction()
 	for _, dev := range portDevs {
@@ -273,7 +301,9 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 		}
 		b.lay.writeDiff(tx, cur.objs, nil, b.clSize)
 		delete(next.bindings, dev)
-		next.ids.release(cur.id)
+		if cur.id != 0 {
+			next.ids.release(cur.id)
+		}
 	}
 	// Imported ipsets go with the last binding that used them.
 	b.dropUnusedImports(tx, next)
@@ -295,6 +325,7 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 // Reset removes the backend's tables, with everything in them, in one
 // transaction: what this Backend installed and whatever an earlier process
 // left behind. It lists nothing and succeeds when the tables do not exist.
+// It is the way to start over from tables the Backend could not adopt.
 func (b *Backend) Reset(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -304,6 +335,7 @@ func (b *Backend) Reset(ctx context.Context) error {
 		return fmt.Errorf("nftables: reset: %w", err)
 	}
 	b.st = newState(b.st.ids.max)
+	b.adopted = true // nothing left to adopt
 	return nil
 }
 

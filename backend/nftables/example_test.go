@@ -58,4 +58,5 @@ func ExampleBackend_Render() {
 	// add element inet gonwfilter fo { 0x00020000 : jump fo/vnet0 }
 	// add element inet gonwfilter hi { 0x00000010 : jump fi/vnet0 }
 	// add element bridge gonwfilter mark-to { "vnet0" : jump markto/vnet0 }
+	// add element bridge gonwfilter port-ids { "vnet0" : 0x00000001 }
 }

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -36,4 +37,26 @@ func (a *idAllocator) release(id uint32) {
 func (a idAllocator) clone() idAllocator {
 	a.free = slices.Clone(a.free)
 	return a
+}
+
+// adoptedIDs returns an allocator with the ids in used taken, so new ids
+// cannot collide with those of adopted bindings.
+func adoptedIDs(max uint32, used []uint32) (idAllocator, error) {
+	a := idAllocator{max: max}
+	used = slices.Clone(used)
+	slices.Sort(used)
+	for i, id := range used {
+		if i > 0 && used[i-1] == id {
+			return a, fmt.Errorf("port id %d used twice", id)
+		}
+	}
+	if len(used) > 0 {
+		a.next = used[len(used)-1]
+	}
+	for id := uint32(1); id < a.next; id++ {
+		if _, found := slices.BinarySearch(used, id); !found {
+			a.free = append(a.free, id)
+		}
+	}
+	return a, nil
 }

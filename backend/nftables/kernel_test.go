@@ -3,6 +3,7 @@ package nftables
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,6 +101,13 @@ func TestKernelRenderChecks(t *testing.T) {
 		}
 		return err
 	})
+	// A new Backend adopts all of it, awkward names too, and removes it.
+	b2 := l.backend(t, ConntrackBrNetfilter)
+	b2.ipsets = fakeIPSets{}
+	l.apply(t, func(ctx context.Context) error {
+		return b2.Teardown(ctx, "vnet0", "vnet1", "vnet2", "x;{}$@*", "vnet3")
+	})
+	assert.Empty(t, strings.TrimSpace(l.nftList(t)))
 	assert.Contains(t, caps, FeatureBrNetfilter)
 	assert.Contains(t, caps, FeatureConnlimit)
 	assert.Contains(t, caps, FeatureInetReject)
@@ -181,4 +189,63 @@ func TestKernelBridgePathStateless(t *testing.T) {
 	assert.ErrorIs(t, l.a.ProbeUDP(ctx, netip.AddrPortFrom(peer, 8888)), netnstest.ErrBlocked, "reject is a drop in the bridge family")
 	assert.False(t, udpRefused(t, l.a.Netns, peer, 8888), "no ICMP error comes back")
 	assert.NotContains(t, l.nftList(t), "table inet", "the bridge path uses the bridge table only")
+}
+
+// recordNFT keeps the text of the last transaction it ran.
+type recordNFT struct {
+	knftables.Interface
+	last string
+}
+
+func (r *recordNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
+	r.last = tx.String()
+	return r.Interface.Run(ctx, tx)
+}
+
+// TestKernelAdoptAcrossProcesses: each step is a new Backend, as each
+// nwfilterctl run is; a later one keeps, replaces and removes the bindings
+// of an earlier one.
+func TestKernelAdoptAcrossProcesses(t *testing.T) {
+	l := newLab(t)
+	for _, port := range []uint16{22, 23} {
+		listenTCP(t, l.a.Netns, port)
+		listenTCP(t, l.b.Netns, port)
+	}
+	a, bIP := l.a.IPv4(), l.b.IPv4()
+	macB := ir.MAC{0x52, 0x54, 0, 0, 0, 0x0b}
+
+	var p1 *Backend
+	rec := &recordNFT{}
+	l.apply(t, func(ctx context.Context) error {
+		var err error
+		if rec.Interface, err = knftables.New("", ""); err != nil {
+			return err
+		}
+		if p1, err = New(Options{NFT: rec}); err != nil {
+			return err
+		}
+		return p1.Apply(ctx, vmPolicy("va", macA))
+	})
+	require.Error(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout), "va is filtered")
+	s, err := p1.Render(vmPolicy("va", macA))
+	require.NoError(t, err)
+	assert.Equal(t, s.Sections[0].Text, rec.last, "the first Apply in a fresh namespace sends what Render returns")
+
+	p2 := l.backend(t, ConntrackAuto)
+	l.apply(t, func(ctx context.Context) error { return p2.Apply(ctx, vmPolicy("vb", macB)) })
+	assert.Error(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout), "va is still filtered after another process applied vb")
+	assert.NoError(t, dialTCP(t, l.b.Netns, a, 22, dialTimeout))
+	assert.Error(t, dialTCP(t, l.a.Netns, bIP, 23, dialTimeout), "vb is filtered")
+	assert.NoError(t, dialTCP(t, l.a.Netns, bIP, 22, dialTimeout))
+
+	// Re-applying an adopted binding replaces it in one transaction.
+	p3 := l.backend(t, ConntrackAuto)
+	l.apply(t, func(ctx context.Context) error { return p3.Apply(ctx, vmPolicy("va", macA), vmPolicy("vb", macB)) })
+	assert.Error(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout))
+	assert.NoError(t, dialTCP(t, l.b.Netns, a, 22, dialTimeout))
+
+	p4 := l.backend(t, ConntrackAuto)
+	l.apply(t, func(ctx context.Context) error { return p4.Teardown(ctx, "va", "vb") })
+	assert.Empty(t, strings.TrimSpace(l.nftList(t)), "the last teardown from a new process leaves nothing")
+	assert.NoError(t, dialTCP(t, l.b.Netns, a, 23, dialTimeout))
 }

@@ -26,7 +26,15 @@ const (
 
 	// br_netfilter path, bridge table: output-port marking.
 	mapMarkTo = "mark-to" // oifname → jump markto/<dev>
+	// br_netfilter path, bridge table: port device → port id. No rule
+	// reads it; it records the ids for a later process to adopt.
+	mapPortIDs = "port-ids"
 )
+
+// layoutVersion numbers the layout described in the package documentation.
+// Tables without a layout tag are version 1 (before adoption); a Backend
+// adopts only tables of its own version, conntrack path and mark mask.
+const layoutVersion = 2
 
 // Per-binding name prefixes.
 const (
@@ -36,6 +44,12 @@ const (
 	prefixCL     = "cl"
 	prefixIPSet4 = "ipset4"
 	prefixIPSet6 = "ipset6"
+	// prefixImport names an empty set that marks ipset4/<name> and
+	// ipset6/<name> as a snapshot of a kernel ipset.
+	prefixImport = "import"
+	// prefixLayout names the empty set that tags the bridge table with
+	// layoutVersion, the conntrack path and (br_netfilter) the mark mask.
+	prefixLayout = "layout"
 )
 
 // layout knows where every object lives for one table name and conntrack path.
@@ -85,6 +99,20 @@ func baseChain(family knftables.Family, table, name string, hook knftables.BaseC
 	}
 }
 
+// tag is the name of the layout tag set.
+func (l layout) tag() string {
+	t := fmt.Sprintf("%s/%d/%s", prefixLayout, layoutVersion, l.path)
+	if l.path == ConntrackBrNetfilter {
+		t += fmt.Sprintf("/0x%08x", l.mark.mask)
+	}
+	return t
+}
+
+// marker is an empty set whose name alone carries information.
+func marker(family knftables.Family, table, name, comment string) *knftables.Set {
+	return &knftables.Set{Family: family, Table: table, Name: name, Type: "mark", Comment: ptr(comment)}
+}
+
 // skeleton adds the tables, base chains, dispatch maps and helper sets to tx,
 // replacing whatever tables of our name exist (in both families, so a change
 // of conntrack path leaves nothing behind). It is sent once, with the first
@@ -95,6 +123,7 @@ func (l layout) skeleton(tx *knftables.Transaction) {
 	for _, f := range l.families() {
 		tx.Add(&knftables.Table{Family: f, Name: l.table, Comment: ptr("gonwfilter: managed by a program, do not edit")})
 	}
+	tx.Add(marker(br, l.table, l.tag(), "gonwfilter layout version, conntrack path and mark mask"))
 	ifmap := func(f knftables.Family, name string) {
 		tx.Add(&knftables.Map{Family: f, Table: l.table, Name: name, Type: "ifname : verdict"})
 	}
@@ -130,6 +159,7 @@ func (l layout) skeleton(tx *knftables.Transaction) {
 		// The bridge forward hook at -200 runs before br_netfilter (-1)
 		// passes the packet to the inet forward hook: mark the output port.
 		ifmap(br, mapMarkTo)
+		tx.Add(&knftables.Map{Family: br, Table: l.table, Name: mapPortIDs, Type: "ifname : mark"})
 		tx.Add(baseChain(br, l.table, chainForward, knftables.ForwardHook, knftables.FilterPriority))
 		rule(br, chainForward, "oifname vmap @"+mapMarkTo)
 		for _, m := range []string{mapFI, mapFO, mapHI} {

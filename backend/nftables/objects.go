@@ -178,6 +178,7 @@ func (l layout) build(g *ir.Graph, id uint32, connlimitSize uint32) (*objects, e
 		}}}
 		o.chains = append(o.chains, mt)
 		o.elems = append(o.elems, elemObj{br, mapMarkTo, ifname, "jump " + mt.name})
+		o.elems = append(o.elems, elemObj{br, mapPortIDs, ifname, fmt.Sprintf("0x%08x", id)})
 	}
 	return o, nil
 }

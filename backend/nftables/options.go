@@ -58,9 +58,15 @@ type Options struct {
 	// (knftables.New("", "") or knftables.NewFake("", "")): the backend spans
 	// a bridge and an inet table. nil means knftables.New("", "").
 	NFT knftables.Interface
+	// TableNFT returns an Interface bound to one of the backend's tables
+	// (family and Table), used only to list that table, once, when a Backend
+	// adopts what an earlier process installed (see "Adoption" in the package
+	// documentation). nil means a read-only view of NFT's tables when NFT is
+	// a *knftables.Fake, else knftables.New(family, table).
+	TableNFT func(family knftables.Family, table string) (knftables.Interface, error)
 	// Table names the tables the backend owns (default DefaultTable). It must
-	// be a plain nft identifier. Never share it with anything else: the first
-	// change a Backend makes replaces whatever the tables hold.
+	// be a plain nft identifier. Never share it with anything else: a Backend
+	// adopts what it finds there, and replaces it wholesale when it cannot.
 	Table string
 	// Conntrack selects the conntrack path; ConntrackAuto probes.
 	Conntrack ConntrackPath

@@ -40,7 +40,7 @@ func TestKernelScale(t *testing.T) {
 		for i := range gs {
 			gs[i] = benchGraph(fmt.Sprintf("p%d", i), i)
 		}
-		var full, add, del cost
+		var full, add, del, adopt cost
 		var err error
 		render := measure(func() { _, err = b.Render(gs...) })
 		require.NoError(t, err)
@@ -57,12 +57,22 @@ func TestKernelScale(t *testing.T) {
 			del = measure(func() { err = b.Teardown(ctx, "extra") })
 			return err
 		})
+		// A new Backend lists the tables once, on its first operation.
+		b2 := l.backend(t, ConntrackBrNetfilter)
+		l.apply(t, func(ctx context.Context) error {
+			var err error
+			adopt = measure(func() { _, err = b2.ListSets(ctx) })
+			if err == nil && len(b2.st.bindings) != n {
+				err = fmt.Errorf("adopted %d bindings, want %d", len(b2.st.bindings), n)
+			}
+			return err
+		})
 		// A bare nft -f of one binding's script into an empty namespace.
 		s, err := b.Render(benchGraph("extra", n+1))
 		require.NoError(t, err)
 		bare := timeBareNft(t, l, s.Sections[0].Text)
-		t.Logf("N=%d: render all %v; apply all %v; add one %v; remove one %v; bare nft -f of one binding %v (%d lines)",
-			n, render, full, add, del, bare, strings.Count(s.Sections[0].Text, "\n"))
+		t.Logf("N=%d: render all %v; apply all %v; add one %v; remove one %v; adopt (new Backend) %v; bare nft -f of one binding %v (%d lines)",
+			n, render, full, add, del, adopt, bare, strings.Count(s.Sections[0].Text, "\n"))
 		l.apply(t, func(ctx context.Context) error {
 			names := make([]string, n)
 			for i := range names {

@@ -85,6 +85,12 @@ func (b *Backend) deleteSet(tx *knftables.Transaction, name string) {
 	}
 }
 
+// importMarker marks the sets of name as a snapshot of a kernel ipset, so a
+// later process adopting them knows they go with their last binding.
+func (b *Backend) importMarker(name string) *knftables.Set {
+	return marker(b.lay.l3Family(), b.lay.table, ident(prefixImport, name), "a kernel ipset snapshot")
+}
+
 // SetMembers creates the named set or atomically replaces its members, in
 // one nft transaction. Rules reference it with ipset='name'.
 func (b *Backend) SetMembers(ctx context.Context, name string, members []netip.Prefix) error {
@@ -97,9 +103,15 @@ func (b *Backend) SetMembers(ctx context.Context, name string, members []netip.P
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.adopt(ctx); err != nil {
+		return err
+	}
 	next := b.st.clone()
 	tx := b.nft.NewTransaction()
 	b.prepare(tx, next)
+	if old := next.sets[name]; old != nil && old.imported {
+		tx.Delete(b.importMarker(name))
+	}
 	ns := &namedSet{v4: v4, v6: v6}
 	b.writeSet(tx, name, ns)
 	if err := b.nft.Run(ctx, tx); err != nil {
@@ -114,6 +126,9 @@ func (b *Backend) SetMembers(ctx context.Context, name string, members []netip.P
 func (b *Backend) DeleteSet(ctx context.Context, name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.adopt(ctx); err != nil {
+		return err
+	}
 	if b.st.sets[name] == nil {
 		return nil
 	}
@@ -138,9 +153,12 @@ func (b *Backend) DeleteSet(ctx context.Context, name string) error {
 
 // ListSets returns the names of the sets the backend holds, sorted: those
 // given to SetMembers and those imported from kernel ipsets.
-func (b *Backend) ListSets(_ context.Context) ([]string, error) {
+func (b *Backend) ListSets(ctx context.Context) ([]string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.adopt(ctx); err != nil {
+		return nil, err
+	}
 	names := make([]string, 0, len(b.st.sets))
 	for n := range b.st.sets {
 		names = append(names, n)
