@@ -23,9 +23,8 @@ for, else nftables when the capability probe finds it usable, else xtables.
 With --netns NAME everything runs inside the network namespace NAME (as
 listed by 'ip netns'), and the host's own rules are not touched.
 
-Each run is a new backend. xtables picks up the chains of earlier runs and
-keeps the bindings it is not given. nftables owns its tables outright: a run
-installs exactly the bindings it is given, replacing those of earlier runs.`,
+Each run is a new process: both backends adopt what earlier runs installed,
+so bindings a run is not given stay as they are.`,
 	define: func(fs *flag.FlagSet, out output) func(context.Context, []string) error {
 		var (
 			bf    bindingFlags
