@@ -9,8 +9,9 @@ import (
 // ErrInvalidBinding is wrapped by every error Binding.Validate returns.
 var ErrInvalidBinding = errors.New("invalid binding")
 
-// CycleError reports a cycle of filter references. libvirt does not check
-// for cycles (it documents that references must form a DAG); we refuse them.
+// CycleError reports a cycle of filter references. The Store refuses them at
+// define time (as libvirt does) and Compile again at use time, so a tree
+// assembled outside a Store cannot loop either.
 type CycleError struct {
 	// Path lists the filters along the cycle; the first and last are the same,
 	// e.g. [a b c a].

@@ -39,45 +39,26 @@ func renderIPTables(g *ir.Graph, family ir.Layer, ctdir bool) (*bindingRules, er
 	return out, nil
 }
 
-// ipInstance renders rule r's instance in chain c, following libvirt: FI
-// and HI see traffic from the VM, FO traffic to it; "dirIn" instances swap
-// source and destination. It returns false when libvirt would emit no
-// instance in that chain.
+// placementChains are the chains ir.Placement decides for, by ipChain.
+var placementChains = [...]ir.IPChain{chainFI: ir.IPChainFI, chainFO: ir.IPChainFO, chainHI: ir.IPChainHI}
+
+// ipInstance renders rule r's instance in chain c as ir.Placement places it
+// (FI and HI see traffic from the VM, FO traffic to it; swapped instances
+// exchange source and destination). It returns false when libvirt would emit
+// no instance in that chain.
 func ipInstance(r *ir.Rule, c ipChain, ctdir bool) (ruleLine, bool, error) {
-	towardsVM := r.Direction == ir.DirIn || r.Direction == ir.DirInOut
-	dirIn := towardsVM
-	if c == chainFO {
-		dirIn = !towardsVM
-	}
-	m := newMatches(r)
-	icmpType := (r.Protocol == ir.ProtoICMP || r.Protocol == ir.ProtoICMPv6) && m.has(ir.FieldICMPType)
-	if icmpType {
-		switch {
-		case c == chainFI && towardsVM,
-			c == chainFO && r.Direction != ir.DirIn,
-			c == chainHI && r.Direction == ir.DirIn:
-			return ruleLine{}, false, nil
-		}
-	}
-	explicitState := r.StateMatch && r.State != 0
-	if explicitState {
-		if c == chainFO && !towardsVM || c != chainFO && r.Direction == ir.DirIn {
-			return ruleLine{}, false, nil
-		}
-	}
-	if r.ConnlimitAbove != 0 && dirIn {
+	in, absent := ir.Placement(r, placementChains[c], ctdir)
+	if absent != "" {
 		return ruleLine{}, false, nil
 	}
-	if dirIn && m.has(ir.FieldSrcMAC) && len(r.Matches) == 1 {
-		return ruleLine{}, false, nil // the MAC was the rule's only match
-	}
-
+	dirIn := in.Swapped
+	m := newMatches(r)
 	proto, err := ipProtoName(r.Protocol)
 	if err != nil {
 		return ruleLine{}, false, err
 	}
 	w := words{"-p", proto}
-	if x := m.get(ir.FieldSrcMAC); x != nil && !dirIn { // dropped in dirIn instances
+	if x := m.get(ir.FieldSrcMAC); x != nil && in.SrcMAC {
 		w = append(w, "-m", "mac")
 		w = w.opt(x.Negate, "--mac-source", x.MAC.String())
 	}
@@ -110,7 +91,7 @@ func ipInstance(r *ir.Rule, c ipChain, ctdir bool) (ruleLine, bool, error) {
 	if w, err = ipICMP(w, m); err != nil {
 		return ruleLine{}, false, err
 	}
-	w = ipState(w, r, c, icmpType, explicitState, dirIn, ctdir)
+	w = ipState(w, in)
 	if x := m.get(ir.FieldIPSet); x != nil {
 		set, err := ipSetArgs(x, dirIn)
 		if err != nil {
@@ -120,7 +101,7 @@ func ipInstance(r *ir.Rule, c ipChain, ctdir bool) (ruleLine, bool, error) {
 		w = w.opt(x.Negate, "--match-set", set[0])
 		w = append(w, set[1])
 	}
-	if r.ConnlimitAbove != 0 {
+	if in.Connlimit {
 		w = append(w, "-m", "connlimit")
 		w = w.opt(r.ConnlimitNegate, "--connlimit-above", dec(uint32(r.ConnlimitAbove)))
 	}
@@ -134,42 +115,18 @@ func ipInstance(r *ir.Rule, c ipChain, ctdir bool) (ruleLine, bool, error) {
 	if err := m.unused("iptables"); err != nil {
 		return ruleLine{}, false, err
 	}
-	return ruleLine{args: w, verdict: ipVerdict(r.Action, c)}, true, nil
+	return ruleLine{args: w, verdict: ipTargets[in.Verdict]}, true, nil
 }
 
-// ipState adds libvirt's connection-state matching: an explicit state=
-// list as given; otherwise, for accept rules with statematch on that are not
-// inout (and have no connlimit), NEW,ESTABLISHED in the direction that may
-// initiate and ESTABLISHED in the other.
-func ipState(w words, r *ir.Rule, c ipChain, icmpType, explicit, dirIn, ctdir bool) words {
-	if r.ConnlimitAbove != 0 {
-		return w
-	}
-	if explicit {
-		if r.State&ir.StateNone != 0 {
-			return w
-		}
+// ipState adds the instance's conntrack matches: the state (as libvirt
+// prints it, e.g. NEW,ESTABLISHED) and libvirt's older direction match.
+func ipState(w words, in ir.Instance) words {
+	if in.State != 0 {
 		w = append(w, "-m", "conntrack")
-		return w.opt(r.StateNegate, "--ctstate", r.State.String())
+		w = w.opt(in.StateNegate, "--ctstate", in.State.String())
 	}
-	if !r.StateMatch || r.Action != ir.ActionAccept || r.Direction == ir.DirInOut {
-		return w
-	}
-	initiator := r.Direction == ir.DirOut // the VM may open connections
-	if c == chainFO {
-		initiator = r.Direction == ir.DirIn
-	}
-	state := "ESTABLISHED"
-	if initiator {
-		state = "NEW,ESTABLISHED"
-	}
-	w = append(w, "-m", "conntrack", "--ctstate", state)
-	if ctdir && !icmpType {
-		dir := "ORIGINAL"
-		if dirIn {
-			dir = "REPLY"
-		}
-		w = append(w, "-m", "conntrack", "--ctdir", dir)
+	if in.CtDir != ir.ConnDirAny {
+		w = append(w, "-m", "conntrack", "--ctdir", strings.ToUpper(in.CtDir.String()))
 	}
 	return w
 }
@@ -269,23 +226,9 @@ func ipProtoName(p ir.Protocol) (string, error) {
 	return "", fmt.Errorf("%s is not an IP-layer protocol", p)
 }
 
-// ipVerdict maps an action to an iptables target. Accept in the chains that
-// see traffic from the VM is RETURN (the packet goes on to the shared
-// in-post chain, which accepts it); continue has no target at all (libvirt
-// writes "-j CONTINUE", which iptables does not know).
-func ipVerdict(a ir.Action, c ipChain) string {
-	switch a {
-	case ir.ActionAccept:
-		if c == chainFO {
-			return "ACCEPT"
-		}
-		return "RETURN"
-	case ir.ActionDrop:
-		return "DROP"
-	case ir.ActionReject:
-		return "REJECT"
-	case ir.ActionReturn:
-		return "RETURN"
-	}
-	return ""
+// ipTargets are the iptables targets of instance verdicts; continue has
+// no target at all (libvirt writes "-j CONTINUE", which iptables does not
+// know).
+var ipTargets = [...]string{
+	ir.VerdictAccept: "ACCEPT", ir.VerdictReturn: "RETURN", ir.VerdictDrop: "DROP", ir.VerdictReject: "REJECT",
 }

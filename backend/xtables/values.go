@@ -45,16 +45,6 @@ func (m *matches) get(f ir.Field) *ir.Match {
 	return nil
 }
 
-// has reports whether the rule matches on f, without using the match.
-func (m *matches) has(f ir.Field) bool {
-	for i := range m.r.Matches {
-		if m.r.Matches[i].Field == f {
-			return true
-		}
-	}
-	return false
-}
-
 // unused returns an error naming the first match no renderer step used.
 func (m *matches) unused(tool string) error {
 	for _, x := range m.r.Matches {

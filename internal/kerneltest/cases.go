@@ -44,6 +44,9 @@ func Cases() []Case {
 		ctdirCase(),
 		ipv6Case(),
 		rejectContinueCase(),
+		icmpTypeInOutCase(),
+		srcMACIPSetCase(),
+		connlimitStateCase(),
 	}
 }
 
@@ -272,8 +275,29 @@ func connlimitCase() Case {
 	}
 }
 
-// IPSetName is the ipset the ipset case creates in the lab's host namespace.
+// IPSetName is the ipset the ipset cases create in the lab's host namespace.
 const IPSetName = "gnwf-kt-peers"
+
+// createPeerSet creates IPSetName holding VM2's address.
+func createPeerSet(ctx context.Context, t *testing.T, e *Env) {
+	for _, args := range [][]string{{"create", IPSetName, "hash:ip"}, {"add", IPSetName, e.IP2()}} {
+		_, stderr, err := e.Lab.Run(ctx, "ipset", args...)
+		require.NoError(t, err, stderr)
+	}
+}
+
+// simPeerSetFlow describes a UDP request from a to b and its reply, with VM2
+// a member of IPSetName.
+func simPeerSetFlow(a, b func(*Env) endpoint) func(*Env) []SimPacket {
+	return func(e *Env) []SimPacket {
+		f := udpFlow(portUDP)
+		f.sets = map[string][]netip.Prefix{IPSetName: {netip.PrefixFrom(e.VM2.IPv4(), 32)}}
+		return exchange(a(e), b(e), f)
+	}
+}
+
+// vm1PingsHost pings the host from VM1.
+func vm1PingsHost(ctx context.Context, e *Env) error { return e.VM1.Ping(ctx, e.Lab.IPv4()) }
 
 func ipsetCase() Case {
 	return Case{
@@ -281,24 +305,15 @@ func ipsetCase() Case {
 		Setup: func(ctx context.Context, t *testing.T, e *Env) {
 			ListenUDP(t, e.VM1.Netns, portUDP)
 			ListenUDP(t, e.VM2.Netns, portUDP)
-			for _, args := range [][]string{{"create", IPSetName, "hash:ip"}, {"add", IPSetName, e.IP2()}} {
-				_, stderr, err := e.Lab.Run(ctx, "ipset", args...)
-				require.NoError(t, err, stderr)
-			}
+			createPeerSet(ctx, t, e)
 		},
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
 				Rule(R(ir.ProtoUDP, In, Drop, IPSet(IPSetName, ir.SetSrc)), R(ir.ProtoUDP, In, Accept)).Graph()}
 		},
 		Probes: []Probe{
-			{Name: "UDP from a set member", Want: Block, Run: udpTo(vm2, vm1ns, portUDP), Sim: func(e *Env) []SimPacket {
-				f := udpFlow(portUDP)
-				f.sets = map[string][]netip.Prefix{IPSetName: {netip.PrefixFrom(e.VM2.IPv4(), 32)}}
-				return exchange(e.end2(), e.end1(), f)
-			}},
-			{Name: "ping to the host (not UDP)", Want: Pass, Run: func(ctx context.Context, e *Env) error {
-				return e.VM1.Ping(ctx, e.Lab.IPv4())
-			}, Sim: simFlow(end1, hostEnd, pingFlow())},
+			{Name: "UDP from a set member", Want: Block, Run: udpTo(vm2, vm1ns, portUDP), Sim: simPeerSetFlow(end2, end1)},
+			{Name: "ping to the host (not UDP)", Want: Pass, Run: vm1PingsHost, Sim: simFlow(end1, hostEnd, pingFlow())},
 		},
 	}
 }
@@ -361,9 +376,7 @@ func subchainReturnCase() Case {
 		},
 		Probes: []Probe{
 			{Name: "to the allowed peer", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
-			{Name: "to the host", Want: Block, Run: func(ctx context.Context, e *Env) error {
-				return e.VM1.Ping(ctx, e.Lab.IPv4())
-			}, Sim: simFlow(end1, hostEnd, pingFlow())},
+			{Name: "to the host", Want: Block, Run: vm1PingsHost, Sim: simFlow(end1, hostEnd, pingFlow())},
 		},
 	}
 }

@@ -17,7 +17,7 @@
 //     and IPv6 packets the Ethernet layer accepted: packets from the VM walk
 //     FI (forwarded) or HI (addressed to the host), packets to the VM walk FO.
 //     Every IP-layer rule has one instance per chain, with libvirt's swap,
-//     connection-state, ICMP and source-MAC placement rules (see Placement);
+//     connection-state, ICMP and source-MAC placement rules (see ir.Placement);
 //     libvirt's older ctdir match only with Options.ConntrackDirection, as
 //     the backends render it only when asked to.
 //

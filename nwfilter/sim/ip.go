@@ -9,9 +9,9 @@ import (
 // chainReturnNotes say what a RETURN from (or the end of) each IP-layer chain
 // leads to; all three end in accept.
 var chainReturnNotes = [...]string{
-	ChainFI: "back in FORWARD, libvirt-in-post accepts packets from this port",
-	ChainFO: "back in FORWARD, the rest of FORWARD is assumed to accept",
-	ChainHI: "back in INPUT, the host's rules are assumed to accept",
+	ir.IPChainFI: "back in FORWARD, libvirt-in-post accepts packets from this port",
+	ir.IPChainFO: "back in FORWARD, the rest of FORWARD is assumed to accept",
+	ir.IPChainHI: "back in INPUT, the host's rules are assumed to accept",
 }
 
 // ip walks the IP-layer chain the packet meets and returns the verdict.
@@ -25,12 +25,12 @@ func (w *walker) ip() Verdict {
 		w.trace = append(w.trace, Step{Kind: StepNote, Layer: ir.LayerEthernet, Notes: []string{why}})
 		return Accept
 	}
-	c := ChainFI
+	c := ir.IPChainFI
 	switch {
 	case w.p.Dir == ir.DirIn:
-		c = ChainFO
+		c = ir.IPChainFO
 	case w.p.ToHost:
-		c = ChainHI
+		c = ir.IPChainHI
 	}
 	name := fmt.Sprintf("%s-%s", c, w.dev())
 	for _, r := range w.g.IP {
@@ -57,15 +57,15 @@ func (w *walker) ip() Verdict {
 // ipRule evaluates the instance of r in chain c, records it and returns its
 // outcome. An accept rule in FI or HI returns OutcomeReturn (its target is
 // RETURN).
-func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcome {
+func (w *walker) ipRule(r *ir.Rule, c ir.IPChain, name string, fam ir.Layer) Outcome {
 	s := Step{Kind: StepRule, Layer: fam, Chain: name, Rule: r}
-	in, absent := Placement(r, c, w.opts)
+	in, absent := ir.Placement(r, c, w.opts.ConntrackDirection)
 	if absent != "" {
 		s.Mismatch, s.Notes = MismatchAbsent, []string{absent}
 		w.trace = append(w.trace, s)
 		return OutcomeNext
 	}
-	s.Install, s.Swapped = &in, in.Swapped
+	s.Instance, s.Swapped = &in, in.Swapped
 	view := &w.p
 	if in.Swapped {
 		view = &w.swapped
@@ -73,8 +73,8 @@ func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcom
 	s.Mismatch, s.Notes = w.matchIPInstance(r, &in, view)
 	s.Matched = s.Mismatch == ""
 	if s.Matched {
-		s.Outcome = targetOutcome(in.Target)
-		if in.Target == "" {
+		s.Outcome = verdictOutcomes[in.Verdict]
+		if in.Verdict == ir.VerdictNone {
 			s.Notes = append(s.Notes, "continue has no iptables target: evaluation goes on")
 		}
 	}
@@ -85,7 +85,7 @@ func (w *walker) ipRule(r *ir.Rule, c IPChain, name string, fam ir.Layer) Outcom
 // matchIPInstance evaluates protocol, matches, state, ctdir and connlimit of an
 // IP-layer instance in that order. An instance with connlimit always gets a
 // note that it depends on live counts.
-func (w *walker) matchIPInstance(r *ir.Rule, in *Install, p *Packet) (string, []string) {
+func (w *walker) matchIPInstance(r *ir.Rule, in *ir.Instance, p *Packet) (string, []string) {
 	var notes []string
 	var over bool // connlimit: the count is above the limit
 	if in.Connlimit {
@@ -106,7 +106,7 @@ func (w *walker) matchIPInstance(r *ir.Rule, in *Install, p *Packet) (string, []
 		return failed, notes
 	case in.State != 0 && (p.State&in.State != 0) == in.StateNegate:
 		return MismatchState, notes
-	case in.HasCtDir && (p.State == ir.StateInvalid || p.CtDir != in.CtDir):
+	case in.CtDir != ir.ConnDirAny && (p.State == ir.StateInvalid || (p.CtDir == CtReply) != (in.CtDir == ir.ConnDirReply)):
 		return MismatchCtDir, notes
 	case in.Connlimit && over == r.ConnlimitNegate:
 		return MismatchConnlimit, notes
@@ -124,16 +124,17 @@ func connlimitOver(r *ir.Rule, p *Packet) (bool, string) {
 		fmt.Sprintf("connlimit-above %d depends on live connection counts; the packet says %d", r.ConnlimitAbove, p.ConnCount)
 }
 
-func targetOutcome(target string) Outcome {
-	switch target {
-	case "ACCEPT":
-		return OutcomeAccept
-	case "RETURN":
-		return OutcomeReturn
-	case "DROP":
-		return OutcomeDrop
-	case "REJECT":
-		return OutcomeReject
+// verdictOutcomes are the outcomes of a matching instance's verdicts.
+var verdictOutcomes = [...]Outcome{
+	ir.VerdictNone: OutcomeContinue, ir.VerdictAccept: OutcomeAccept, ir.VerdictReturn: OutcomeReturn,
+	ir.VerdictDrop: OutcomeDrop, ir.VerdictReject: OutcomeReject,
+}
+
+func hasField(r *ir.Rule, f ir.Field) bool {
+	for i := range r.Matches {
+		if r.Matches[i].Field == f {
+			return true
+		}
 	}
-	return OutcomeContinue
+	return false
 }

@@ -93,11 +93,12 @@ type Step struct {
 	// Jump is the sub-chain a jump leads to (StepJump).
 	Jump *ir.Chain
 	// Swapped is set when the rule is evaluated with source and destination
-	// swapped (inout rules in the I chain; IP-layer instances per Install).
+	// swapped (inout rules in the I chain; IP-layer instances per Instance).
 	Swapped bool
-	// Install says how an IP-layer rule is installed in Chain; nil in the
-	// Ethernet layer.
-	Install *Install
+	// Instance says how an IP-layer rule is installed in Chain (see
+	// ir.Placement); nil in the Ethernet layer and where the rule has no
+	// instance.
+	Instance *ir.Instance
 	// Matched is set when the rule or jump guard matched.
 	Matched bool
 	// Mismatch names the first condition that failed: one of the Mismatch
@@ -157,8 +158,8 @@ func (s Step) String() string {
 	switch s.Kind {
 	case StepRule:
 		b.WriteString(s.Chain + ": " + s.what())
-		if s.Install != nil {
-			b.WriteString(" {" + s.Install.String() + "}")
+		if s.Instance != nil {
+			b.WriteString(" {" + instanceText(s.Instance) + "}")
 		} else if s.Swapped {
 			b.WriteString(" {swapped}")
 		}

@@ -19,7 +19,7 @@ var ErrInvalidGraph = errors.New("invalid graph")
 // models what the backends install by default.
 type Options struct {
 	// ConntrackDirection models libvirt's older "-m conntrack --ctdir" match
-	// on accept rules with a default state match (see Placement), which
+	// on accept rules with a default state match (see ir.Placement), which
 	// xtables.Options.ConntrackDirection turns on. Off, as in the backends'
 	// default and current libvirt, a packet's CtDir is never looked at.
 	ConntrackDirection bool
