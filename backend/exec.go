@@ -42,6 +42,7 @@ type ExecError struct {
 	Err      error
 }
 
+// Error gives the command, its exit code and its trimmed standard error.
 func (e *ExecError) Error() string {
 	msg := strings.TrimSpace(e.Stderr)
 	if msg == "" {
@@ -50,6 +51,7 @@ func (e *ExecError) Error() string {
 	return fmt.Sprintf("%s: exit %d: %s", e.Cmd, e.ExitCode, msg)
 }
 
+// Unwrap returns the underlying error from running the command.
 func (e *ExecError) Unwrap() error { return e.Err }
 
 // OSExec runs real programs.

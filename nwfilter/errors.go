@@ -28,6 +28,7 @@ type LiteralError struct {
 // maxQuotedText bounds how much of a bad value an error message repeats.
 const maxQuotedText = 64
 
+// Error quotes the (truncated) text and says why it is not a valid literal of its kind.
 func (e *LiteralError) Error() string {
 	return fmt.Sprintf("%q is not a valid %s: %s", truncate(e.Text), e.Kind, e.Reason)
 }

@@ -31,6 +31,7 @@ const (
 	Block Verdict = false
 )
 
+// String returns "pass" or "block".
 func (v Verdict) String() string {
 	if v {
 		return "pass"
@@ -258,7 +259,6 @@ func vm1(e *Env) *netnstest.VM                 { return e.VM1 }
 func vm2(e *Env) *netnstest.VM                 { return e.VM2 }
 func vm1ns(e *Env) *netnstest.Netns            { return e.VM1.Netns }
 func vm2ns(e *Env) *netnstest.Netns            { return e.VM2.Netns }
-func hostns(e *Env) *netnstest.Netns           { return e.Lab.Netns }
 func toMAC(hw []byte) (m ir.MAC)               { copy(m[:], hw); return m }
 func mustAddr(s string) netip.Addr             { return netip.MustParseAddr(s) }
 func ap(a netip.Addr, p uint16) netip.AddrPort { return netip.AddrPortFrom(a, p) }

@@ -21,6 +21,7 @@ type ParseError struct {
 	Err error
 }
 
+// Error names the packet key and says what is wrong with its value.
 func (e *ParseError) Error() string { return fmt.Sprintf("packet key %q: %v", e.Key, e.Err) }
 
 // Unwrap returns the underlying error.
