@@ -17,9 +17,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// Updating reports whether the test binary runs with -update.
-func Updating() bool { return *update }
-
 // Check compares got with the golden file at path and reports whether they
 // match; a mismatch fails t (without stopping it) and shows a line diff.
 // Under -update it first writes got to path, creating its directory.
