@@ -36,10 +36,15 @@ type Execer interface {
 
 // ExecError is a program that failed.
 type ExecError struct {
-	Cmd      string
+	// Cmd is the command that ran, as Command.String prints it.
+	Cmd string
+	// ExitCode is the program's exit status, -1 when it did not exit
+	// normally (not started, killed, cancelled).
 	ExitCode int
-	Stderr   string
-	Err      error
+	// Stderr is what the program wrote to standard error.
+	Stderr string
+	// Err is the error from running the program.
+	Err error
 }
 
 // Error gives the command, its exit code and its trimmed standard error.

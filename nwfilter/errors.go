@@ -20,8 +20,11 @@ var (
 // LiteralError says why a text is not a valid literal of a kind. It reads
 // well without any XML context, e.g. `"300" is not a valid dscp: must be 0–63`.
 type LiteralError struct {
-	Kind   Kind
-	Text   string
+	// Kind is the kind of value the text should have been.
+	Kind Kind
+	// Text is the text as given.
+	Text string
+	// Reason says what is wrong with it, e.g. "must be 0–63".
 	Reason string
 }
 

@@ -17,7 +17,9 @@ var FarMAC = ir.MAC{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
 
 // ParseError is a bad packet description. Key names the offending key.
 type ParseError struct {
+	// Key is the key whose value is bad (or the bad key itself).
 	Key string
+	// Err says what is wrong.
 	Err error
 }
 
