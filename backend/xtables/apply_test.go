@@ -100,8 +100,8 @@ func TestApplyFailureRevertsEarlierTools(t *testing.T) {
 
 	runs := fe.restores()[before:]
 	require.Len(t, runs, 3, "ebtables (new), iptables (failed), ebtables (revert)")
-	assert.Contains(t, runs[0], ":gnwf-J-vnet0 ACCEPT")
-	assert.Contains(t, runs[2], ":gnwf-I-vnet0 ACCEPT", "revert rebuilds the old rules under the old names")
+	assert.Contains(t, runs[0], ":gnwf-J-vnet0 RETURN")
+	assert.Contains(t, runs[2], ":gnwf-I-vnet0 RETURN", "revert rebuilds the old rules under the old names")
 	assert.Contains(t, runs[2], "10.0.0.2")
 	assert.Contains(t, runs[2], "-X gnwf-J-vnet0")
 
@@ -285,7 +285,7 @@ func TestResyncRereadsTheKernelAndReinstallsOnNextApply(t *testing.T) {
 	require.NoError(t, b.Apply(ctx, g))
 	runs := fe.restores()[before:]
 	require.Len(t, runs, 2, "adopted chains have no fingerprint: reinstalled once")
-	assert.Contains(t, runs[0], ":gnwf-J-vnet0 ACCEPT")
+	assert.Contains(t, runs[0], ":gnwf-J-vnet0 RETURN")
 	assert.Contains(t, runs[0], "-X gnwf-I-vnet0")
 	assert.Contains(t, runs[1], "-X gnwf-FI-vnet0")
 }

@@ -10,8 +10,10 @@
 // for frames to it ("-A POSTROUTING -o <port>"), plus one sub-chain per
 // filter chain name and side, entered from the root chain with libvirt's
 // protocol guard (-p 0x0800, -p 0x0806, …, -d 01:80:c2:00:00:00 for stp).
-// A chain exists only for a side it has rules for. Chains have policy
-// ACCEPT, as libvirt's do.
+// A chain exists only for a side it has rules for. A frame that falls off
+// the end of a chain is accepted, as with libvirt's chains (policy ACCEPT);
+// ours have policy RETURN and end with an explicit -j ACCEPT unless their
+// last rule is an unconditional verdict (see Speed).
 //
 // IP-layer rules go to the iptables/ip6tables filter table: per binding FI
 // (forwarded from the VM), FO (forwarded to it) and HI (from the VM to the
@@ -26,21 +28,23 @@
 // With Options.LibvirtNames the names are libvirt's: libvirt-I-vnet0,
 // libvirt-O-vnet0, I-vnet0-arp-mac, FI-vnet0, FO-vnet0, HI-vnet0,
 // libvirt-in, libvirt-out, libvirt-in-post, libvirt-host-in. By default
-// they carry our prefix: gnwf-I-vnet0, gI-vnet0:arp-mac, gnwf-FI-vnet0,
+// they carry our prefix: gnwf-I-vnet0, gnwf-I-vnet0:arp-mac, gnwf-FI-vnet0,
 // gnwf-in, … Both fit the 28-character limit of ebtables-nft and iptables
 // for 15-byte port devices, except libvirt's sub-chain names, which a long
 // port device plus a long filter chain name can exceed (an error, as in
 // libvirt); our sub-chain names then fall back to the chain's index
-// (gI-<port>:3).
+// (gnwf-I-<port>:3). Our sub-chain names start with their root chain's name
+// so that a binding's chains sort together (see Speed).
 //
 // # Atomic updates: two generations
 //
 // xtables cannot atomically rename a referenced chain, so per-binding chains
 // come in two generations that alternate: generation 0 uses libvirt's final
 // letters (I, O, FI, FO, HI), generation 1 libvirt's temporary ones (J, P,
-// FJ, FP, HJ). An update builds the new generation's chains, appends the new
-// links (PREROUTING/POSTROUTING jumps, physdev gotos), deletes the old
-// links, and flushes and deletes the old chains — all in one restore input.
+// FJ, FP, HJ). An update deletes the old links, flushes and deletes the old
+// chains, builds the new generation's chains and appends the new links
+// (PREROUTING/POSTROUTING jumps, physdev gotos) — all in one restore input,
+// whose order packets never see.
 // iptables-restore commits a table in one transaction (COMMIT) and
 // ebtables-restore likewise, so each tool switches from the complete old
 // ruleset to the complete new one; a failed restore changes nothing in its
@@ -87,6 +91,50 @@
 // DeleteSet refuses while an installed binding's rules use the set, and
 // reports the kernel's refusal while any other rule does.
 //
+// # Speed
+//
+// Measured with 1000 clean-traffic bindings and the nft-based tools
+// (iptables 1.8.9) on Linux 6.18, the cost of a restore run comes from:
+//
+//   - The tool keeps every chain name its input mentions in a sorted linked
+//     list, so each line costs a walk past the names that sort before its
+//     chain. Lines are therefore written in blocks of chains that sort
+//     together, in descending order (see txn), and our ebtables sub-chain
+//     names extend their root chain's name; this made loading 1000
+//     bindings with ebtables-restore more than three times faster (1.9 s to
+//     0.55 s). libvirt's names (Options.LibvirtNames) do not sort together,
+//     so under them the walks still grow with the bindings (2.6 s to 1.1 s).
+//   - -F walks every rule appended earlier in the same input, so removals
+//     are written before the new rules (see txn); deleting a rule by
+//     specification searches its chain from the start, so deletions are
+//     written in the order the rules were appended. Swapping all 1000
+//     bindings to a new generation took 86 s in ebtables-restore and takes
+//     about 4.5 s; what is left is the chain list walk above, because a
+//     generation's letter comes before the port device in a root chain's
+//     name, so the two generations of a binding do not sort together.
+//   - ebtables-restore fetches the rules of every chain its input names,
+//     and of the built-in chains, whenever it changes a user-defined chain;
+//     iptables-restore fetches a chain's rules to delete a rule from it by
+//     specification. Any change therefore reads PREROUTING and POSTROUTING,
+//     and removing a binding reads libvirt-in, -out, -in-post and -host-in,
+//     which hold one rule per binding. *-restore cannot delete by handle.
+//   - The kernel validates every rule reachable from the table's base
+//     chains on each commit that adds a rule with a verdict, so each commit
+//     costs time linear in the rules of the table (about 40% of adding a
+//     binding to 1000, in each tool).
+//   - A commit that deletes rules or chains makes the tool's final close of
+//     its netlink socket wait for the kernel to release them (9 ms in
+//     strace), so removing costs more wall time than CPU time.
+//   - ebtables-nft writes a user-defined chain's ACCEPT policy as a rule at
+//     its end; our chains have policy RETURN and a closing -j ACCEPT only
+//     where it is reachable, which saved a quarter of the rules of
+//     clean-traffic (nine per binding) and about 15% of ebtables-restore's
+//     time.
+//
+// Adding a binding costs one process per tool and time linear in the rules
+// already installed (the kernel and dump costs above), not in the
+// binding's number of rules.
+//
 // # Deviations from libvirt
 //
 //   - All rules of a tool are loaded with one *-restore --noflush run, and
@@ -104,4 +152,7 @@
 //     when they hold control characters.
 //   - Our default chain names carry the gnwf prefix (libvirt's with
 //     LibvirtNames).
+//   - ebtables chains have policy RETURN and end with -j ACCEPT where a
+//     frame can reach their end (libvirt: policy ACCEPT); frames are
+//     treated the same.
 package xtables

@@ -35,7 +35,7 @@ func renderEbtables(g *ir.Graph) (*bindingRules, error) {
 				continue
 			}
 			subs[c] = len(bodies)
-			bodies = append(bodies, chainBody{side: s, sub: c.Name, subIdx: i + 1, rules: lines})
+			bodies = append(bodies, chainBody{side: s, sub: c.Name, subIdx: i + 1, rules: endWithAccept(lines)})
 		}
 		base := len(out.chains)
 		rootBody := chainBody{side: s}
@@ -60,11 +60,28 @@ func renderEbtables(g *ir.Graph) (*bindingRules, error) {
 		if len(rootBody.rules) == 0 {
 			continue
 		}
+		rootBody.rules = endWithAccept(rootBody.rules)
 		out.chains = append(out.chains, rootBody)
 		out.chains = append(out.chains, bodies...)
 	}
 	out.fingerprint()
 	return out, nil
+}
+
+// endWithAccept makes a frame that falls off the end of a chain accepted,
+// as libvirt's chains (policy ACCEPT) do. ebtables-nft writes a policy other
+// than RETURN as a rule at the end of the chain, which every commit's
+// validation and every rule listing then walks; our chains have policy
+// RETURN instead, and the closing ACCEPT is a rule only where the last rule
+// does not already end the chain with an unconditional verdict.
+func endWithAccept(rules []ruleLine) []ruleLine {
+	if n := len(rules); n > 0 {
+		last := rules[n-1]
+		if len(last.args) == 0 && last.jump == 0 && (last.verdict == "ACCEPT" || last.verdict == "DROP" || last.verdict == "RETURN") {
+			return rules
+		}
+	}
+	return append(rules, ruleLine{verdict: "ACCEPT"})
 }
 
 func ebChainRules(g *ir.Graph, c *ir.Chain, s side) ([]ruleLine, error) {

@@ -32,8 +32,9 @@ func ExampleBackend_Render() {
 	// Output:
 	// # ebtables-restore
 	// *nat
-	// :libvirt-I-vnet0 ACCEPT
+	// :libvirt-I-vnet0 RETURN
 	// -A libvirt-I-vnet0 -s ! 52:54:00:12:34:56 -j DROP
+	// -A libvirt-I-vnet0 -j ACCEPT
 	// -A PREROUTING -i vnet0 -j libvirt-I-vnet0
 	// # iptables-restore
 	// *filter
@@ -45,15 +46,15 @@ func ExampleBackend_Render() {
 	// -I FORWARD 2 -j libvirt-out
 	// -I FORWARD 3 -j libvirt-in-post
 	// -I INPUT 1 -j libvirt-host-in
-	// :FI-vnet0 - [0:0]
-	// :FO-vnet0 - [0:0]
 	// :HI-vnet0 - [0:0]
-	// -A FI-vnet0 -p tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j RETURN
-	// -A FO-vnet0 -p tcp --dport 22 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT
 	// -A HI-vnet0 -p tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j RETURN
-	// -A libvirt-in -m physdev --physdev-in vnet0 -g FI-vnet0
-	// -A libvirt-out -m physdev --physdev-is-bridged --physdev-out vnet0 -g FO-vnet0
 	// -A libvirt-host-in -m physdev --physdev-in vnet0 -g HI-vnet0
+	// :FO-vnet0 - [0:0]
+	// -A FO-vnet0 -p tcp --dport 22 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT
+	// -A libvirt-out -m physdev --physdev-is-bridged --physdev-out vnet0 -g FO-vnet0
+	// :FI-vnet0 - [0:0]
+	// -A FI-vnet0 -p tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j RETURN
+	// -A libvirt-in -m physdev --physdev-in vnet0 -g FI-vnet0
 	// -A libvirt-in-post -m physdev --physdev-in vnet0 -j ACCEPT
 	// COMMIT
 }

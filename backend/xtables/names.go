@@ -75,22 +75,28 @@ func (n namer) ebRoot(s side, gen uint8, port string) string {
 
 // ebSub names a binding's ebtables sub-chain for the filter chain name
 // (the graph's chain at index idx). libvirt: I-vnet0-arp-mac, which must fit
-// 28 characters or the binding is refused (libvirt fails too). Ours:
-// gI-vnet0:arp-mac — ':' cannot occur in a port device, so names of
-// different ports never collide — or gI-vnet0:3 (the chain's index) when
-// the name would be too long.
+// 28 characters or the binding is refused (libvirt fails too). Ours: the
+// root chain's name, ':' and the filter chain name (gnwf-I-vnet0:arp-mac) —
+// ':' cannot occur in a port device, so names of different ports never
+// collide — or the chain's index (gnwf-I-vnet0:3) when the name would be too
+// long. Sharing the root chain's name keeps a binding's chains together in
+// sorted order, which keeps the restore tools' chain list walks short (see
+// txn).
 func (n namer) ebSub(s side, gen uint8, port, chain string, idx int) (string, error) {
-	letter := ebLetters[gen][s]
 	if n.libvirt {
-		name := letter + "-" + port + "-" + chain
+		name := ebLetters[gen][s] + "-" + port + "-" + chain
 		if len(name) > maxChainName {
 			return "", fmt.Errorf("ebtables chain name %q is longer than %d characters (port device plus filter chain name too long for libvirt's naming)", name, maxChainName)
 		}
 		return name, nil
 	}
-	name := "g" + letter + "-" + port + ":" + chain
+	root := n.ebRoot(s, gen, port)
+	name := root + ":" + chain
 	if len(name) > maxChainName {
-		name = "g" + letter + "-" + port + ":" + strconv.Itoa(idx)
+		name = root + ":" + strconv.Itoa(idx)
+	}
+	if len(name) > maxChainName {
+		return "", fmt.Errorf("ebtables chain name %q is longer than %d characters", name, maxChainName)
 	}
 	return name, nil
 }

@@ -2,6 +2,7 @@ package xtables
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
@@ -62,12 +63,8 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			if old == nil {
 				continue
 			}
-			for _, l := range old.links {
-				x.link(&x.unlink, "-D", l)
-			}
-			for _, name := range old.chains {
-				x.drop(name)
-			}
+			unlink(x, old.links, old.chains)
+			b.drop(x, old.chains)
 			s.prev[c.port], s.next[c.port] = old, nil
 			continue
 		}
@@ -83,26 +80,19 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 			return nil, err
 		}
 		links := b.names.links(x.t, c.want, names)
-		x.install(c.want, names)
 		var oldLinks, oldChains []string
 		if old != nil {
 			oldLinks, oldChains = old.links, old.chains
 		}
+		var newLinks []string
 		for _, l := range links {
 			if !slices.Contains(oldLinks, l) {
-				x.link(&x.rules, "-A", l)
+				newLinks = append(newLinks, l)
 			}
 		}
-		for _, l := range oldLinks {
-			if !slices.Contains(links, l) {
-				x.link(&x.unlink, "-D", l)
-			}
-		}
-		for _, name := range oldChains {
-			if !slices.Contains(names, name) {
-				x.drop(name)
-			}
-		}
+		x.install(c.want, names, newLinks)
+		unlink(x, slices.DeleteFunc(slices.Clone(oldLinks), func(l string) bool { return slices.Contains(links, l) }), oldChains)
+		b.drop(x, slices.DeleteFunc(slices.Clone(oldChains), func(name string) bool { return slices.Contains(names, name) }))
 		s.prev[c.port] = old
 		s.next[c.port] = &portState{gen: gen, fp: c.want.fp, graph: c.graph, chains: names, links: links}
 	}
@@ -122,7 +112,7 @@ func (b *Backend) addBase(x *txn, s *staged) {
 	}
 	for _, bc := range baseChains {
 		if !s.haveHook[bc] {
-			x.link(&x.rules, "-I", b.names.hookInsert(bc))
+			x.link(&x.decl, "-I", b.names.hookInsert(bc))
 			s.haveHook[bc] = true
 		}
 	}
@@ -133,14 +123,53 @@ func (b *Backend) removeBase(x *txn, s *staged) {
 	hooks := b.names.hooks()
 	for _, bc := range baseChains {
 		if s.haveHook[bc] {
-			x.link(&x.unlink, "-D", hooks[bc][1])
+			x.unlink(b.names.base(bc), hooks[bc][1])
 			s.haveHook[bc] = false
 		}
 	}
 	for _, bc := range baseChains {
 		if s.haveBase[bc] {
-			x.drop(b.names.base(bc))
+			b.drop(x, []string{b.names.base(bc)})
 			s.haveBase[bc] = false
 		}
 	}
+}
+
+// unlink deletes a binding's links, each keyed by the chain of chains it
+// jumps to (the first chain for a link that jumps to none), as install
+// keyed the blocks that appended them.
+func unlink(x *txn, links, chains []string) {
+	for _, l := range links {
+		key := ""
+		if target := l[strings.LastIndexByte(l, ' ')+1:]; slices.Contains(chains, target) {
+			key = target
+		} else if len(chains) > 0 {
+			key = chains[0]
+		}
+		x.unlink(key, l)
+	}
+}
+
+// drop flushes and deletes chains: in one block per root chain (an
+// ebtables root chain with the chains after it, up to the next root; each
+// iptables chain alone), so the blocks can be written in any order.
+func (b *Backend) drop(x *txn, chains []string) {
+	for start := 0; start < len(chains); {
+		end := start + 1
+		for end < len(chains) && !b.isRoot(x.t, chains[end]) {
+			end++
+		}
+		x.drop(chains[start:end]...)
+		start = end
+	}
+}
+
+// isRoot reports whether a chain of ours is reached only through a link,
+// not from another chain of the binding.
+func (b *Backend) isRoot(t tool, name string) bool {
+	if t != toolEb {
+		return true
+	}
+	_, _, _, ok := b.parseEbRoot(name)
+	return ok
 }

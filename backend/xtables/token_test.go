@@ -84,7 +84,7 @@ func TestChainNamesFitTheKernelLimit(t *testing.T) {
 			assert.LessOrEqual(t, len(name), maxChainName, name)
 		}
 	}
-	assert.Contains(t, s, ":gI-abcdefghijklmno:1 ACCEPT", "falls back to the chain index")
+	assert.Contains(t, s, ":gnwf-I-abcdefghijklmno:1 RETURN", "falls back to the chain index")
 
 	b, _ := newFake(Options{LibvirtNames: true})
 	_, err = b.Render(g)

@@ -1,23 +1,31 @@
 //go:build linux
 
-// Command bench measures how fast a backend installs, updates and removes
-// many bindings of libvirt's clean-traffic filter (plus a few L3 rules). It works inside a throwaway network
-// namespace it creates (and deletes when done), never in the namespace it
-// was started in, so it needs root but leaves the host's firewall alone.
+// Command bench measures how fast the backends install, update and remove
+// many bindings of libvirt's clean-traffic filter (plus a few L3 rules),
+// side by side in one run so that the machine's load hits them alike. It
+// works inside throwaway network namespaces it creates (and deletes when
+// done), never in the namespace it was started in, so it needs root but
+// leaves the host's firewall alone.
 //
-//	go run ./examples/bench -backend xtables -n 1,100,1000
+//	go run ./examples/bench -backend xtables,nftables -n 1,100,1000
 //
-// For every N it reports: the wall time of one Apply of N bindings, the
-// processes that ran, the time per binding, the time to add one more binding
-// and to remove one while N are installed, and the time of re-applying all N
-// unchanged.
+// For every N and backend it reports: the wall time of one Apply of N
+// bindings, the processes that ran and their CPU time, the time per binding,
+// the time to add one more binding and to remove one while N are installed,
+// the time of re-applying all N unchanged, and the bare time: the tools fed
+// one binding's rendered script directly into an empty namespace. Then the
+// ratios: each backend against the first, and each backend's add-one against
+// its bare time.
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,13 +41,17 @@ import (
 var backends = map[string]func(backend.Execer) (backend.Backend, error){}
 
 func main() {
-	name := flag.String("backend", "xtables", "backend to measure: "+strings.Join(backendNames(), ", "))
+	names := flag.String("backend", strings.Join(backendNames(), ","), "comma-separated backends to measure side by side: "+strings.Join(backendNames(), ", "))
 	sizes := flag.String("n", "1,100,1000", "comma-separated numbers of bindings")
 	flag.Parse()
-	newBackend, ok := backends[*name]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "bench: unknown backend %q (have %s)\n", *name, strings.Join(backendNames(), ", "))
-		os.Exit(2)
+	var measured []string
+	for _, name := range strings.Split(*names, ",") {
+		name = strings.TrimSpace(name)
+		if _, ok := backends[name]; !ok {
+			fmt.Fprintf(os.Stderr, "bench: unknown backend %q (have %s)\n", name, strings.Join(backendNames(), ", "))
+			os.Exit(2)
+		}
+		measured = append(measured, name)
 	}
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
@@ -50,25 +62,91 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	fmt.Printf("backend %s (cpu: CPU time of the processes run)\n%6s %12s %10s %6s %12s %12s %10s %6s %12s %10s %6s %12s %6s\n", *name,
-		"N", "apply", "cpu", "procs", "per-binding", "add-one", "cpu", "procs", "remove-one", "cpu", "procs", "reapply", "procs")
+	fmt.Println("cpu: CPU time of the processes run; bare: the tools fed one binding's rendered script into an empty namespace")
 	for _, n := range ns {
-		var r result
-		err := inThrowawayNetns(func() error {
-			var err error
-			r, err = measure(context.Background(), newBackend, n)
-			return err
-		})
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: N=%d: %v\n", n, err)
-			os.Exit(1)
+		fmt.Printf("\nN=%d\n%-9s %12s %10s %6s %12s %12s %10s %6s %12s %10s %6s %12s %6s %10s\n", n,
+			"backend", "apply", "cpu", "procs", "per-binding", "add-one", "cpu", "procs", "remove-one", "cpu", "procs", "reapply", "procs", "bare")
+		results := map[string]result{}
+		for _, name := range measured {
+			r, err := measureInThrowawayNetns(backends[name], n)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s N=%d: %v\n", name, n, err)
+				os.Exit(1)
+			}
+			results[name] = r
+			ms := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+			fmt.Printf("%-9s %12v %10v %6d %12v %12v %10v %6d %12v %10v %6d %12v %6d %10v\n", name,
+				ms(r.apply.d), ms(r.apply.cpu), r.apply.procs, ms(r.apply.d/time.Duration(n)),
+				ms(r.add.d), ms(r.add.cpu), r.add.procs, ms(r.remove.d), ms(r.remove.cpu), r.remove.procs,
+				ms(r.reapply.d), r.reapply.procs, ms(r.bare.d))
+			for _, st := range []struct {
+				name string
+				s    step
+			}{{"apply", r.apply}, {"add-one", r.add}, {"remove-one", r.remove}} {
+				if line := st.s.toolLine(); line != "" {
+					fmt.Printf("%9s %-10s %s\n", "", st.name, line)
+				}
+			}
 		}
-		ms := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
-		fmt.Printf("%6d %12v %10v %6d %12v %12v %10v %6d %12v %10v %6d %12v %6d\n", n,
-			ms(r.apply.d), ms(r.apply.cpu), r.apply.procs, ms(r.apply.d/time.Duration(n)),
-			ms(r.add.d), ms(r.add.cpu), r.add.procs, ms(r.remove.d), ms(r.remove.cpu), r.remove.procs,
-			ms(r.reapply.d), r.reapply.procs)
+		printRatios(measured, results)
 	}
+}
+
+// printRatios prints, for one N, each step's time relative to the first
+// backend's (measured in the same run, so machine load hits both alike), and
+// each backend's add-one time relative to its bare time.
+func printRatios(names []string, results map[string]result) {
+	ratio := func(a, b time.Duration) string {
+		if b <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", float64(a)/float64(b))
+	}
+	base := results[names[0]]
+	for _, name := range names[1:] {
+		r := results[name]
+		fmt.Printf("ratio %s/%s: apply %s, add-one %s, remove-one %s (wall)\n", name, names[0],
+			ratio(r.apply.d, base.apply.d), ratio(r.add.d, base.add.d), ratio(r.remove.d, base.remove.d))
+	}
+	for _, name := range names {
+		r := results[name]
+		fmt.Printf("ratio %s add-one/bare: %s (wall)\n", name, ratio(r.add.d, r.bare.d))
+	}
+}
+
+// measureInThrowawayNetns measures n bindings in one new namespace, and the
+// bare tool runs of one binding in another.
+func measureInThrowawayNetns(newBackend func(backend.Execer) (backend.Backend, error), n int) (result, error) {
+	ctx := context.Background()
+	var r result
+	err := inThrowawayNetns(func() error {
+		var err error
+		r, err = measure(ctx, newBackend, n)
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	err = inThrowawayNetns(func() error {
+		var err error
+		r.bare, err = measureBare(ctx, newBackend)
+		return err
+	})
+	return r, err
+}
+
+// toolLine lists a step's programs with their wall and CPU time, slowest
+// first.
+func (s step) toolLine() string {
+	names := slices.Collect(maps.Keys(s.tools))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(s.tools[b].d, s.tools[a].d) })
+	var parts []string
+	for _, n := range names {
+		if t := s.tools[n]; t.runs > 0 {
+			parts = append(parts, fmt.Sprintf("%s %v (cpu %v)", n, t.d.Round(10*time.Microsecond), t.cpu.Round(10*time.Microsecond)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func backendNames() []string {
@@ -86,9 +164,11 @@ type step struct {
 	// cpu is the CPU time (user+system) of the processes the step ran,
 	// which, unlike d, does not depend on how busy the machine is.
 	cpu time.Duration
+	// tools is the time of the step's processes per program.
+	tools map[string]toolTime
 }
 
-type result struct{ apply, add, remove, reapply step }
+type result struct{ apply, add, remove, reapply, bare step }
 
 // measure runs the scenario for n bindings in the current namespace.
 func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backend, error), n int) (result, error) {
@@ -102,10 +182,16 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 		return result{}, err
 	}
 	timed := func(f func() error) (step, error) {
-		before, cpu := ex.count(), childCPU()
+		before, cpu, tools := ex.count(), childCPU(), ex.perTool()
 		start := time.Now()
 		err := f()
-		return step{d: time.Since(start), procs: ex.count() - before, cpu: childCPU() - cpu}, err
+		s := step{d: time.Since(start), procs: ex.count() - before, cpu: childCPU() - cpu, tools: ex.perTool()}
+		for name, t := range tools {
+			d := s.tools[name]
+			d.runs, d.d, d.cpu = d.runs-t.runs, d.d-t.d, d.cpu-t.cpu
+			s.tools[name] = d
+		}
+		return s, err
 	}
 	var r result
 	if r.apply, err = timed(func() error { return be.Apply(ctx, graphs[:n]...) }); err != nil {
@@ -121,6 +207,44 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 		return r, fmt.Errorf("re-apply: %w", err)
 	}
 	return r, nil
+}
+
+// bareArgs are the arguments a script section's tool is run with when fed
+// the section directly.
+var bareArgs = map[string][]string{
+	"nft":               {"-f", "-"},
+	"ebtables-restore":  {"--noflush"},
+	"iptables-restore":  {"--noflush", "-w"},
+	"ip6tables-restore": {"--noflush", "-w"},
+}
+
+// measureBare times the tools fed one binding's rendered script directly,
+// with no library code, into an empty namespace: the floor that adding one
+// binding is compared with.
+func measureBare(ctx context.Context, newBackend func(backend.Execer) (backend.Backend, error)) (step, error) {
+	be, err := newBackend(backend.OSExec{})
+	if err != nil {
+		return step{}, err
+	}
+	graphs, err := bindings(0)
+	if err != nil {
+		return step{}, err
+	}
+	script, err := be.Render(graphs[0])
+	if err != nil {
+		return step{}, err
+	}
+	start := time.Now()
+	for _, sec := range script.Sections {
+		args, ok := bareArgs[sec.Tool]
+		if !ok {
+			return step{}, fmt.Errorf("no bare run for tool %q", sec.Tool)
+		}
+		if _, err := (backend.OSExec{}).Run(ctx, backend.Command{Path: sec.Tool, Args: args, Stdin: []byte(sec.Text)}); err != nil {
+			return step{}, err
+		}
+	}
+	return step{d: time.Since(start)}, nil
 }
 
 // benchFilter is libvirt's clean-traffic (MAC, IPv4 and ARP anti-spoofing)

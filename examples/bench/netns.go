@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
 	"sync"
 	"syscall"
@@ -55,22 +56,45 @@ func childCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// countingExec counts the processes a backend runs.
+// countingExec counts the processes a backend runs and times them per tool.
 type countingExec struct {
 	backend.Execer
-	mu sync.Mutex
-	n  int
+	mu    sync.Mutex
+	n     int
+	tools map[string]toolTime
+}
+
+// toolTime is what the runs of one program took.
+type toolTime struct {
+	runs   int
+	d, cpu time.Duration
 }
 
 func (c *countingExec) Run(ctx context.Context, cmd backend.Command) ([]byte, error) {
+	start, cpu := time.Now(), childCPU()
+	out, err := c.Execer.Run(ctx, cmd)
+	d, used := time.Since(start), childCPU()-cpu
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.n++
-	c.mu.Unlock()
-	return c.Execer.Run(ctx, cmd)
+	if c.tools == nil {
+		c.tools = map[string]toolTime{}
+	}
+	t := c.tools[cmd.Path]
+	t.runs, t.d, t.cpu = t.runs+1, t.d+d, t.cpu+used
+	c.tools[cmd.Path] = t
+	return out, err
 }
 
 func (c *countingExec) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// perTool returns the time spent per program so far.
+func (c *countingExec) perTool() map[string]toolTime {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.tools)
 }
