@@ -21,6 +21,7 @@ type FilterInUseError struct {
 	PortDevs []string
 }
 
+// Error names the filter and the port devices whose bindings use it.
 func (e *FilterInUseError) Error() string {
 	return fmt.Sprintf("filter %q is in use by the bindings of %s", e.Filter, strings.Join(e.PortDevs, ", "))
 }

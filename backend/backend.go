@@ -37,6 +37,7 @@ type Backend interface {
 
 // Script is a backend's text form of a ruleset, as fed to its tools.
 type Script struct {
+	// Sections are the script's parts, in the order they are fed to the tools.
 	Sections []Section
 }
 

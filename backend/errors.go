@@ -24,6 +24,7 @@ type FeatureError struct {
 	Detail string
 }
 
+// Error says which feature is missing, where, and how that was found.
 func (e *FeatureError) Error() string {
 	where := e.PortDev
 	if e.Rule.Filter != "" {

@@ -36,12 +36,18 @@ type Execer interface {
 
 // ExecError is a program that failed.
 type ExecError struct {
-	Cmd      string
+	// Cmd is the command that ran, as Command.String prints it.
+	Cmd string
+	// ExitCode is the program's exit status, -1 when it did not exit
+	// normally (not started, killed, cancelled).
 	ExitCode int
-	Stderr   string
-	Err      error
+	// Stderr is what the program wrote to standard error.
+	Stderr string
+	// Err is the error from running the program.
+	Err error
 }
 
+// Error gives the command, its exit code and its trimmed standard error.
 func (e *ExecError) Error() string {
 	msg := strings.TrimSpace(e.Stderr)
 	if msg == "" {
@@ -50,6 +56,7 @@ func (e *ExecError) Error() string {
 	return fmt.Sprintf("%s: exit %d: %s", e.Cmd, e.ExitCode, msg)
 }
 
+// Unwrap returns the underlying error from running the command.
 func (e *ExecError) Unwrap() error { return e.Err }
 
 // OSExec runs real programs.

@@ -48,6 +48,8 @@ type Table interface {
 // Netlink is a Table that talks to the kernel over netlink, in the network
 // namespace of its handle (nil: the calling thread's).
 type Netlink struct {
+	// Handle is the netlink handle to use; nil uses the calling thread's
+	// network namespace.
 	Handle *netlink.Handle
 }
 

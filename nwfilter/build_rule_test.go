@@ -1,11 +1,13 @@
 package nwfilter
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -37,7 +39,7 @@ func TestRuleFeaturesGolden(t *testing.T) {
 	b.LinkDev = "eth0"
 	g, err := Compile(res, b, CompileOptions{})
 	require.NoError(t, err)
-	checkGolden(t, "features", g.Dump())
+	golden.Check(t, filepath.Join("testdata", "graph", "features"+".txt"), []byte(g.Dump()))
 
 	// Spot-check the typed values behind the dump.
 	tcp := g.IP[0]

@@ -1,9 +1,12 @@
 package nwfilter
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 )
 
 // builtinFilters returns the embedded built-in filters (see builtin.go).
@@ -29,7 +32,7 @@ func TestCompileEveryBuiltinFilter(t *testing.T) {
 				"IP=10.0.0.2", "IPV6=fd00::2", dhcpServer, "GATEWAY_MAC=52:54:00:00:00:01")
 			g, err := Compile(res, b, CompileOptions{})
 			require.NoError(t, err)
-			checkGolden(t, "builtin-"+name, g.Dump())
+			golden.Check(t, filepath.Join("testdata", "graph", "builtin-"+name+".txt"), []byte(g.Dump()))
 		})
 	}
 }

@@ -1,12 +1,13 @@
 package nwfilter
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 )
 
 func TestBuiltinsParse(t *testing.T) {
@@ -38,16 +39,10 @@ func TestBuiltinsNormalized(t *testing.T) {
 	for _, f := range filters {
 		t.Run(f.Name, func(t *testing.T) {
 			got := FormatFilter(f)
-			golden := filepath.Join(dir, f.Name+".xml")
-			if *update {
-				require.NoError(t, os.MkdirAll(dir, 0o755))
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test -update to create the golden files")
-			assert.Equal(t, string(want), string(got))
+			path := filepath.Join(dir, f.Name+".xml")
+			golden.Check(t, path, got)
 
-			again, err := ParseFilter(got, golden)
+			again, err := ParseFilter(got, path)
 			require.NoError(t, err, "the normalized form parses")
 			assert.Equal(t, string(got), string(FormatFilter(again)), "normalizing is idempotent")
 		})

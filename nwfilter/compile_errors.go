@@ -75,10 +75,12 @@ func (e *ExpansionLimitError) Error() string {
 // CardinalityError reports variables that share an iterator but hold lists
 // of different lengths, so they cannot be walked in parallel.
 type CardinalityError struct {
+	// Filter is the name of the filter holding the rule.
 	Filter string
 	// Index is the rule's position among the filter's rules (0-based).
 	Index int
-	Pos   Pos
+	// Pos is where the rule starts in the filter's document.
+	Pos Pos
 	// Iterator is the shared iterator id ($NAME is iterator 0).
 	Iterator int
 	// Vars and Lens are the variables on the iterator and their list lengths.
@@ -101,10 +103,12 @@ func (e *CardinalityError) Error() string {
 // a combination of values that is invalid (a range end below its start, ports
 // on a protocol without ports, …).
 type RuleError struct {
+	// Filter is the name of the filter holding the rule.
 	Filter string
 	// Index is the rule's position among the filter's rules (0-based).
 	Index int
-	Pos   Pos
+	// Pos is where the rule starts in the filter's document.
+	Pos Pos
 	// Attr is the attribute concerned, e.g. "dstportstart".
 	Attr string
 	// Var is the variable reference the value came from ("$PORTS[@1]"), or ""

@@ -1,7 +1,6 @@
 package nwfilter
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,15 +11,7 @@ import (
 // Compile must return a graph or an error, never panic or run away, and
 // compiling twice must give the same graph.
 func FuzzCompile(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("builtin", "*.xml"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range seedFiles(f, filepath.Join("builtin", "*.xml")) {
 		f.Add(data, "IP=10.0.0.2,IPV6=fd00::2")
 	}
 	f.Add([]byte(`<filter name='fuzz'><filterref filter='fuzz'/></filter>`), "")

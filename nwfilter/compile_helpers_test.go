@@ -3,8 +3,6 @@ package nwfilter
 import (
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,17 +121,4 @@ func ruleLines(g *ir.Graph) []string {
 		out = append(out, strip(r.String()))
 	}
 	return out
-}
-
-// checkGolden compares got with testdata/graph/<name>.txt, rewriting it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "graph", name+".txt")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden file missing; run go test ./nwfilter -run %s -update", t.Name())
-	require.Equal(t, string(want), got)
 }

@@ -1,12 +1,14 @@
 package nwfilter
 
 import (
+	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -50,7 +52,7 @@ func TestCleanTrafficInterleavesJumpsByPriority(t *testing.T) {
 	}, rootSummary(g))
 	assert.Equal(t, []string{"root", "mac", "ipv4-ip", "ipv4", "arp-mac", "arp-ip", "rarp"}, chainNames(g))
 	assert.Empty(t, g.IP)
-	checkGolden(t, "clean-traffic", g.Dump())
+	golden.Check(t, filepath.Join("testdata", "graph", "clean-traffic"+".txt"), []byte(g.Dump()))
 }
 
 func TestCompileIsDeterministic(t *testing.T) {

@@ -11,7 +11,9 @@ import (
 // Document is one parsed nwfilter document: exactly one of Filter and
 // Binding is set.
 type Document struct {
-	Filter  *Filter
+	// Filter is set when the document is a <filter>.
+	Filter *Filter
+	// Binding is set when the document is a <filterbinding>.
 	Binding *Binding
 }
 
@@ -53,6 +55,7 @@ type Document struct {
 //   - in a binding, an <owner> needs both <name> and <uuid>, and <portdev>,
 //     <mac> and <filterref> are required; each element appears at most once.
 type Parser struct {
+	// Limits bound the document's size and shape; see Limits for the zero value.
 	Limits Limits
 }
 

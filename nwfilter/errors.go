@@ -20,14 +20,18 @@ var (
 // LiteralError says why a text is not a valid literal of a kind. It reads
 // well without any XML context, e.g. `"300" is not a valid dscp: must be 0–63`.
 type LiteralError struct {
-	Kind   Kind
-	Text   string
+	// Kind is the kind of value the text should have been.
+	Kind Kind
+	// Text is the text as given.
+	Text string
+	// Reason says what is wrong with it, e.g. "must be 0–63".
 	Reason string
 }
 
 // maxQuotedText bounds how much of a bad value an error message repeats.
 const maxQuotedText = 64
 
+// Error quotes the (truncated) text and says why it is not a valid literal of its kind.
 func (e *LiteralError) Error() string {
 	return fmt.Sprintf("%q is not a valid %s: %s", truncate(e.Text), e.Kind, e.Reason)
 }

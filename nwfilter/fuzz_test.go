@@ -7,10 +7,12 @@ import (
 	"testing"
 )
 
-// FuzzParseDocument checks that no input panics or hangs the parser, and
-// that every document it accepts normalizes to a fixed point.
-func FuzzParseDocument(f *testing.F) {
-	for _, pattern := range []string{"testdata/filters/*.xml", "testdata/bindings/*.xml", "builtin/*.xml"} {
+// seedFiles returns the contents of every file matching patterns, to seed
+// a fuzz target's corpus.
+func seedFiles(f *testing.F, patterns ...string) [][]byte {
+	f.Helper()
+	var out [][]byte
+	for _, pattern := range patterns {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)
@@ -20,8 +22,17 @@ func FuzzParseDocument(f *testing.F) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			f.Add(data)
+			out = append(out, data)
 		}
+	}
+	return out
+}
+
+// FuzzParseDocument checks that no input panics or hangs the parser, and
+// that every document it accepts normalizes to a fixed point.
+func FuzzParseDocument(f *testing.F) {
+	for _, data := range seedFiles(f, "testdata/filters/*.xml", "testdata/bindings/*.xml", "builtin/*.xml") {
+		f.Add(data)
 	}
 	for _, doc := range []string{
 		"",

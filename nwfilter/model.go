@@ -31,8 +31,10 @@ type Filter struct {
 
 // Entry is a rule or a reference to another filter. Exactly one is set.
 type Entry struct {
+	// Rule is set for a <rule>.
 	Rule *Rule
-	Ref  *FilterRef
+	// Ref is set for a <filterref>.
+	Ref *FilterRef
 }
 
 // FilterRef is a <filterref>: a reference to another filter with parameters.
@@ -48,13 +50,17 @@ type FilterRef struct {
 
 // Param is one variable assignment: a <parameter name value/>.
 type Param struct {
-	Name  string
+	// Name is the variable's name.
+	Name string
+	// Value is one value of the variable; repeated names make a list.
 	Value string
 }
 
 // Rule is one <rule>.
 type Rule struct {
-	Action    ir.Action
+	// Action is the rule's action attribute.
+	Action ir.Action
+	// Direction is the rule's direction attribute.
 	Direction ir.Direction
 	// Priority is the rule's priority, 500 when the document gave none.
 	Priority int
@@ -116,7 +122,9 @@ type Binding struct {
 
 // Owner identifies the VM that owns a binding.
 type Owner struct {
+	// Name is the VM's name.
 	Name string
+	// UUID is the VM's UUID as written in the document.
 	UUID string
 }
 

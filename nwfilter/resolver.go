@@ -16,6 +16,7 @@ var ErrFilterNotFound = errors.New("filter not found")
 // map. Lookup of an unknown name returns an error wrapping ErrFilterNotFound.
 // The returned filter is only read, never modified.
 type Resolver interface {
+	// Lookup returns the filter called name.
 	Lookup(name string) (*Filter, error)
 }
 

@@ -38,6 +38,7 @@ const (
 // Literal is a typed attribute value. Which members are meaningful depends on
 // Kind; String gives the canonical text libvirt's formatter would write.
 type Literal struct {
+	// Kind is the value's type.
 	Kind Kind
 	// Num holds numbers (all unsigned kinds, DSCP, connlimit, ether types,
 	// VLAN ids, opcodes, IP protocols).
@@ -47,14 +48,20 @@ type Literal struct {
 	// Named is set when a number was written as a name (ether type, opcode,
 	// IP protocol); it is printed back as the name.
 	Named bool
-	MAC   ir.MAC
-	Addr  netip.Addr
+	// MAC holds MAC addresses and masks.
+	MAC ir.MAC
+	// Addr holds IPv4 and IPv6 addresses.
+	Addr netip.Addr
 	// Bits is a mask's prefix length.
-	Bits  int
-	Bool  bool
+	Bits int
+	// Bool holds booleans.
+	Bool bool
+	// State holds connection states.
 	State ir.ConnState
+	// Flags holds TCP flags (mask/set).
 	Flags ir.TCPFlags
 	// Str holds comments and ipset names.
-	Str     string
+	Str string
+	// SetDirs holds ipsetflags.
 	SetDirs []ir.SetDir
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -55,13 +56,7 @@ func TestGoldens(t *testing.T) {
 			doc, err := ParseDocument(data, in)
 			require.NoError(t, err)
 			out := formatDocument(doc)
-			golden := filepath.Join("testdata/normalized", name)
-			if *update {
-				require.NoError(t, os.WriteFile(golden, out, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(out))
+			golden.Check(t, filepath.Join("testdata/normalized", name), out)
 			assertFixedPoint(t, out)
 		})
 	}

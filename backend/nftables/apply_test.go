@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -34,7 +36,7 @@ func TestApplyUpdateTeardown(t *testing.T) {
 	b, fake := newFakeBackend(t, ConntrackBrNetfilter)
 
 	require.NoError(t, b.Apply(ctx, cleanTraffic("vnet0"), ipLayer("vnet1")))
-	golden(t, "apply-two.dump", fake.Dump())
+	golden.Check(t, filepath.Join("testdata", "apply-two.dump"), []byte(fake.Dump()))
 
 	// Unchanged: nothing is sent.
 	last := fake.LastTransaction
@@ -46,7 +48,7 @@ func TestApplyUpdateTeardown(t *testing.T) {
 	g.IP[0] = rule(ir.ProtoTCP, ir.DirIn, ir.ActionAccept, mNum(ir.FieldDstPort, 2222, 2222))
 	require.NoError(t, b.Apply(ctx, g))
 	tx := fake.LastTransaction.String()
-	golden(t, "update-one-rule.nft", tx)
+	golden.Check(t, filepath.Join("testdata", "update-one-rule.nft"), []byte(tx))
 	assert.NotContains(t, tx, "vnet0")
 	assert.NotContains(t, tx, "add table", "the skeleton is sent once")
 	assert.NotContains(t, tx, "element", "dispatch elements stay as they are")
@@ -56,10 +58,10 @@ func TestApplyUpdateTeardown(t *testing.T) {
 	ct.Ethernet = ct.Ethernet[:1]
 	ct.Ethernet[0].Entries = []ir.Entry{{Rule: rule(ir.ProtoNone, ir.DirInOut, ir.ActionAccept)}}
 	require.NoError(t, b.Apply(ctx, ct))
-	golden(t, "update-drop-subchains.nft", fake.LastTransaction.String())
+	golden.Check(t, filepath.Join("testdata", "update-drop-subchains.nft"), []byte(fake.LastTransaction.String()))
 
 	require.NoError(t, b.Teardown(ctx, "vnet1"))
-	golden(t, "teardown-one.dump", fake.Dump())
+	golden.Check(t, filepath.Join("testdata", "teardown-one.dump"), []byte(fake.Dump()))
 
 	require.NoError(t, b.Teardown(ctx, "vnet0", "unknown"))
 	assert.Empty(t, strings.TrimSpace(fake.Dump()), "the last teardown removes the tables")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
@@ -56,7 +57,7 @@ func TestRenderBuiltins(t *testing.T) {
 			s, err := b.Render(g)
 			require.NoError(t, err, name)
 			if name == "clean-traffic" {
-				golden(t, path.String()+"-builtin-clean-traffic.nft", s.Sections[0].Text)
+				golden.Check(t, filepath.Join("testdata", path.String()+"-builtin-clean-traffic.nft"), []byte(s.Sections[0].Text))
 			}
 		}
 	}

@@ -26,9 +26,12 @@ var (
 
 // RuleError says which rule of which binding could not be rendered.
 type RuleError struct {
+	// PortDev is the binding's port device.
 	PortDev string
-	Origin  ir.Origin
-	Err     error
+	// Origin says which filter rule (and which instance of it) failed.
+	Origin ir.Origin
+	// Err is the reason, often wrapping ErrUnsupported.
+	Err error
 }
 
 // Error says which binding, filter and rule failed, and why.

@@ -27,10 +27,6 @@ func mNum(f ir.Field, lo, hi uint32) ir.Match {
 	return ir.Match{Field: f, Lo: lo, Hi: hi, HasHi: hi != lo}
 }
 
-func mNumNeg(f ir.Field, lo uint32) ir.Match {
-	return ir.Match{Field: f, Lo: lo, Hi: lo, Negate: true}
-}
-
 // cleanTraffic approximates libvirt's clean-traffic for one VM: MAC, IP and
 // ARP anti-spoofing plus an allow-list of ethertypes.
 func cleanTraffic(dev string) *ir.Graph {

@@ -2,7 +2,6 @@ package nftables
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -109,5 +108,3 @@ func (l *lab) nftList(t *testing.T) string {
 	require.NoError(t, err)
 	return out
 }
-
-func (l *lab) String() string { return fmt.Sprintf("lab %s", l.Name()) }

@@ -1,8 +1,6 @@
 package nftables
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -10,23 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create it")
-	assert.Equal(t, string(want), got)
-}
 
 func newFakeBackend(t *testing.T, path ConntrackPath) (*Backend, *knftables.Fake) {
 	t.Helper()
@@ -50,7 +34,7 @@ func TestRenderGolden(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, s.Sections, 1)
 				assert.Equal(t, "nft", s.Sections[0].Tool)
-				golden(t, path.String()+"-"+name+".nft", s.Sections[0].Text)
+				golden.Check(t, filepath.Join("testdata", path.String()+"-"+name+".nft"), []byte(s.Sections[0].Text))
 			})
 		}
 	}
@@ -59,6 +43,6 @@ func TestRenderGolden(t *testing.T) {
 		require.NoError(t, err)
 		s, err := b.Render(ipLayer("vnet1"))
 		require.NoError(t, err)
-		golden(t, "br_netfilter-ip-layer-ctdir.nft", s.Sections[0].Text)
+		golden.Check(t, filepath.Join("testdata", "br_netfilter-ip-layer-ctdir.nft"), []byte(s.Sections[0].Text))
 	})
 }

@@ -2,18 +2,16 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/gonwfilter/gonwfilter/internal/golden"
+)
 
 // cli runs nwfilterctl with args and returns its exit code and output.
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -23,18 +21,11 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// golden compares a run's exit code and output with testdata/golden/NAME.txt.
-func golden(t *testing.T, name string, code int, stdout, stderr string) {
+// checkGolden compares a run's exit code and output with testdata/golden/NAME.txt.
+func checkGolden(t *testing.T, name string, code int, stdout, stderr string) {
 	t.Helper()
 	got := fmt.Sprintf("exit: %d\n--- stdout\n%s--- stderr\n%s", code, stdout, stderr)
-	path := filepath.Join("testdata", "golden", name+".txt")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create the golden files")
-	assert.Equal(t, string(want), got)
+	golden.Check(t, filepath.Join("testdata", "golden", name+".txt"), []byte(got))
 }
 
 var cleanTrafficFlags = []string{"--filter", "clean-traffic", "--portdev", "vnet0", "--mac", "52:54:00:12:34:56", "--param", "IP=10.0.0.2"}
@@ -82,7 +73,7 @@ func TestGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := cli(t, tt.args...)
-			golden(t, tt.name, code, stdout, stderr)
+			checkGolden(t, tt.name, code, stdout, stderr)
 		})
 	}
 }

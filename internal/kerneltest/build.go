@@ -86,9 +86,6 @@ func MustMAC(s string) ir.MAC {
 // SrcMAC matches the Ethernet source address.
 func SrcMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldSrcMAC, MAC: mac} }
 
-// DstMAC matches the Ethernet destination address.
-func DstMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldDstMAC, MAC: mac} }
-
 // ARPSrcMAC matches the ARP sender hardware address.
 func ARPSrcMAC(mac ir.MAC) ir.Match { return ir.Match{Field: ir.FieldARPSrcMAC, MAC: mac} }
 

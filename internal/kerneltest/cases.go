@@ -134,17 +134,20 @@ func simPing6(from, to func(*Env) *netnstest.VM) func(*Env) []SimPacket {
 	}
 }
 
+// listenUDPOnBothVMs is a Case.Setup: both VMs listen on portUDP.
+func listenUDPOnBothVMs(_ context.Context, t *testing.T, e *Env) {
+	ListenUDP(t, e.VM1.Netns, portUDP)
+	ListenUDP(t, e.VM2.Netns, portUDP)
+}
+
 func udpFrame(e *Env, srcMAC net.HardwareAddr, src string, sport uint16, dstPort uint16) netnstest.Frame {
 	return netnstest.UDPFrame{SrcMAC: srcMAC, DstMAC: e.VM2.MAC(), Src: ap(mustAddr(src), sport), Dst: ap(e.VM2.IPv4(), dstPort)}
 }
 
 func cleanTrafficCase() Case {
 	return Case{
-		Name: "clean-traffic",
-		Setup: func(_ context.Context, t *testing.T, e *Env) {
-			ListenUDP(t, e.VM2.Netns, portUDP)
-			ListenUDP(t, e.VM1.Netns, portUDP)
-		},
+		Name:  "clean-traffic",
+		Setup: listenUDPOnBothVMs,
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{e.Compile(builtins(e), "clean-traffic", "IP="+e.IP1())}
 		},
@@ -442,11 +445,8 @@ func UpdateStreams(t *testing.T, newBackend NewBackend) {
 // of that direction go on in the root chain.
 func subchainFallOffCase() Case {
 	return Case{
-		Name: "subchain-fall-off",
-		Setup: func(_ context.Context, t *testing.T, e *Env) {
-			ListenUDP(t, e.VM2.Netns, portUDP)
-			ListenUDP(t, e.VM1.Netns, portUDP)
-		},
+		Name:  "subchain-fall-off",
+		Setup: listenUDPOnBothVMs,
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).
 				Chain("mac", ir.ChainMAC, -800, R(ir.ProtoMAC, In, Drop, SrcMAC(toMAC(spoofedMAC)))).
@@ -501,11 +501,8 @@ func ipv6Case() Case {
 		return func(e *Env) endpoint { x := end(e); x.addr = n(e).IPv6(); return x }
 	}
 	return Case{
-		Name: "ipv6",
-		Setup: func(_ context.Context, t *testing.T, e *Env) {
-			ListenUDP(t, e.VM1.Netns, portUDP)
-			ListenUDP(t, e.VM2.Netns, portUDP)
-		},
+		Name:  "ipv6",
+		Setup: listenUDPOnBothVMs,
 		Graphs: func(e *Env) []*ir.Graph {
 			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(
 				R(ir.ProtoICMPv6, InOut, Accept),

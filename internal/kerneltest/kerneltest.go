@@ -31,6 +31,7 @@ const (
 	Block Verdict = false
 )
 
+// String returns "pass" or "block".
 func (v Verdict) String() string {
 	if v {
 		return "pass"
@@ -41,7 +42,9 @@ func (v Verdict) String() string {
 // Env is what cases see: the lab and its two VMs. VM1 carries the graph
 // under test; VM2 is an unfiltered peer (unless a case gives it a graph).
 type Env struct {
-	Lab      *netnstest.Lab
+	// Lab is the virtual network; its Netns is the host.
+	Lab *netnstest.Lab
+	// VM1 and VM2 are the two VMs on the lab's bridge.
 	VM1, VM2 *netnstest.VM
 	// Sim says how the backend under test renders graphs, for the
 	// simulator (see SimOptions); NewEnv leaves the backends' defaults.
@@ -74,12 +77,15 @@ func (e *Env) IP2() string { return e.VM2.IPv4().String() }
 // the traffic got through and an error matching netnstest.ErrBlocked when it
 // did not; any other error fails the test.
 type Probe struct {
+	// Name says what the probe sends, for subtest names and messages.
 	Name string
+	// Want is the verdict the probe must observe.
 	Want Verdict
 	// WantWithCtDir, when set, replaces Want for a backend rendering
 	// libvirt's older conntrack direction match (Env.Sim.ConntrackDirection).
 	WantWithCtDir *Verdict
-	Run           func(ctx context.Context, e *Env) error
+	// Run sends the traffic and says whether it got through (see Probe).
+	Run func(ctx context.Context, e *Env) error
 	// Sim returns the probe's packets at the ports they cross, so the
 	// simulator's verdict can be compared with the kernel's; nil skips the
 	// comparison.
@@ -96,12 +102,14 @@ func (p *Probe) want(e *Env) Verdict {
 
 // Case is one entry of the table.
 type Case struct {
+	// Name names the case's subtest.
 	Name string
 	// Setup prepares the lab before the graphs are applied (listeners,
 	// ipsets); optional.
 	Setup func(ctx context.Context, t *testing.T, e *Env)
 	// Graphs returns the graphs to apply.
 	Graphs func(e *Env) []*ir.Graph
+	// Probes are run, in order, after the graphs are applied.
 	Probes []Probe
 }
 
@@ -258,7 +266,6 @@ func vm1(e *Env) *netnstest.VM                 { return e.VM1 }
 func vm2(e *Env) *netnstest.VM                 { return e.VM2 }
 func vm1ns(e *Env) *netnstest.Netns            { return e.VM1.Netns }
 func vm2ns(e *Env) *netnstest.Netns            { return e.VM2.Netns }
-func hostns(e *Env) *netnstest.Netns           { return e.Lab.Netns }
 func toMAC(hw []byte) (m ir.MAC)               { copy(m[:], hw); return m }
 func mustAddr(s string) netip.Addr             { return netip.MustParseAddr(s) }
 func ap(a netip.Addr, p uint16) netip.AddrPort { return netip.AddrPortFrom(a, p) }

@@ -15,7 +15,8 @@ import (
 type SimPacket struct {
 	// Port is the port device the packet passes; packets at ports without a
 	// graph are not simulated (they are not filtered).
-	Port   string
+	Port string
+	// Packet is the packet as the port sees it.
 	Packet sim.Packet
 }
 

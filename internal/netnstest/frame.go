@@ -43,8 +43,10 @@ var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 // IPv6 (chosen by the addresses, which must be of the same family), with any
 // source MAC and source address, so spoofed frames can be sent.
 type UDPFrame struct {
+	// SrcMAC and DstMAC are the Ethernet addresses.
 	SrcMAC, DstMAC net.HardwareAddr
-	Src, Dst       netip.AddrPort
+	// Src and Dst are the IP addresses and UDP ports.
+	Src, Dst netip.AddrPort
 	// Payload is the UDP payload; nil means 16 random bytes, so every
 	// frame built is unique and can be recognised at the receiver.
 	Payload []byte
@@ -129,11 +131,13 @@ type ARPFrame struct {
 	// SenderMAC; nil EthDst means broadcast for a request and TargetMAC for
 	// a reply.
 	EthSrc, EthDst net.HardwareAddr
-	SenderMAC      net.HardwareAddr
-	SenderIP       netip.Addr
+	// SenderMAC and SenderIP are the ARP sender's addresses.
+	SenderMAC net.HardwareAddr
+	SenderIP  netip.Addr
 	// TargetMAC: nil means 00:00:00:00:00:00 (as in a request).
 	TargetMAC net.HardwareAddr
-	TargetIP  netip.Addr
+	// TargetIP is the address asked about (request) or answered for (reply).
+	TargetIP netip.Addr
 }
 
 // Build returns the frame.

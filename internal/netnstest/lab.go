@@ -29,7 +29,7 @@ const BridgeName = "br0"
 // the whole timeout, so give them a context with a short deadline.
 const DefaultProbeTimeout = 2 * time.Second
 
-// Default addresses of the host's bridge; VMs get 192.0.2.11, .12, ... and
+// Addresses of the host's bridge; VMs get 192.0.2.11, .12, ... and
 // 2001:db8::b, ::c, ... unless configured otherwise (see [VMConfig]). Both
 // are documentation prefixes, and they exist only inside the lab.
 var (
@@ -65,15 +65,7 @@ type Lab struct {
 type Option func(*labOptions)
 
 type labOptions struct {
-	v4, v6  netip.Prefix
 	timeout time.Duration
-}
-
-// WithHostAddrs sets the addresses of the host's bridge (and so the subnets
-// that default VM addresses are taken from). Defaults: [DefaultHostIPv4] and
-// [DefaultHostIPv6].
-func WithHostAddrs(v4, v6 netip.Prefix) Option {
-	return func(o *labOptions) { o.v4, o.v6 = v4, v6 }
 }
 
 // WithProbeTimeout sets how long a probe waits for an answer, and so how long
@@ -94,12 +86,12 @@ func New(t testing.TB, opts ...Option) *Lab {
 	if !requireKernel(t, nil) {
 		return nil
 	}
-	o := labOptions{v4: DefaultHostIPv4, v6: DefaultHostIPv6, timeout: DefaultProbeTimeout}
+	o := labOptions{timeout: DefaultProbeTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if !o.v4.Addr().Is4() || !o.v6.Addr().Is6() || o.v6.Addr().Is4In6() || o.timeout <= 0 {
-		t.Fatalf("netnstest: bad lab options: host addresses %v %v, probe timeout %v", o.v4, o.v6, o.timeout)
+	if o.timeout <= 0 {
+		t.Fatalf("netnstest: bad lab options: probe timeout %v", o.timeout)
 		return nil
 	}
 	reapOnce.Do(func() {
@@ -114,7 +106,7 @@ func New(t testing.TB, opts ...Option) *Lab {
 		}
 	})
 
-	l := &Lab{t: t, id: newLabID(), v4: o.v4, v6: o.v6}
+	l := &Lab{t: t, id: newLabID(), v4: DefaultHostIPv4, v6: DefaultHostIPv6}
 	t.Cleanup(l.cleanup)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -124,7 +116,7 @@ func New(t testing.TB, opts ...Option) *Lab {
 		return nil
 	}
 	l.Netns = host
-	host.v4, host.v6, host.mac = o.v4, o.v6, bridgeMAC
+	host.v4, host.v6, host.mac = DefaultHostIPv4, DefaultHostIPv6, bridgeMAC
 	if err := l.setupHost(ctx); err != nil {
 		t.Fatalf("netnstest: set up host netns %s: %v", host.name, err)
 		return nil

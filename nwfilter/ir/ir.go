@@ -183,9 +183,12 @@ const (
 // Rule is one rule instance: one nwfilter rule after variable expansion (a rule
 // whose variables hold lists becomes several instances).
 type Rule struct {
-	Protocol  Protocol
+	// Protocol is the rule's protocol element, e.g. ProtoTCP.
+	Protocol Protocol
+	// Direction is the traffic direction the rule applies to.
 	Direction Direction
-	Action    Action
+	// Action is what the rule does with a matching packet.
+	Action Action
 	// Priority is the rule's effective priority (raised to its chain's priority
 	// for rules in sub-chains).
 	Priority int
@@ -295,18 +298,22 @@ const (
 // Match is one condition of a rule. Which value members are meaningful
 // depends on Field (see the Field constants).
 type Match struct {
+	// Field is what the match compares.
 	Field Field
 	// Negate inverts the condition (match='no').
 	Negate bool
 
+	// MAC is a MAC address value.
 	MAC MAC
 	// MACMask, when HasMACMask, masks both MAC and the packet's address.
 	MACMask    MAC
 	HasMACMask bool
 
+	// Prefix is an address with its mask (a full-length prefix for a single
+	// address).
 	Prefix netip.Prefix
-	From   netip.Addr
-	To     netip.Addr
+	// From and To bound an address range (ipfrom..ipto).
+	From, To netip.Addr
 
 	// Lo and Hi bound a numeric field (Lo == Hi for a single value).
 	Lo, Hi uint32
@@ -314,9 +321,12 @@ type Match struct {
 	// print a range as written.
 	HasHi bool
 
-	Bool     bool
+	// Bool is a boolean value (FieldARPGratuitous).
+	Bool bool
+	// TCPFlags is the value of FieldTCPFlags.
 	TCPFlags TCPFlags
-	IPSet    IPSetRef
+	// IPSet is the value of FieldIPSet.
+	IPSet IPSetRef
 }
 
 // TCPFlag is a set of TCP header flags.
@@ -335,8 +345,10 @@ const (
 
 // TCPFlags matches packets whose flags, masked with Mask, equal Set.
 type TCPFlags struct {
+	// Mask is the flags examined.
 	Mask TCPFlag
-	Set  TCPFlag
+	// Set is the flags among Mask that must be set.
+	Set TCPFlag
 }
 
 // SetDir selects which address of a packet is looked up in a set.

@@ -16,12 +16,7 @@ var protocolNames = [...]string{
 }
 
 // String returns the protocol's nwfilter element name, e.g. "tcp-ipv6".
-func (p Protocol) String() string {
-	if int(p) < len(protocolNames) {
-		return protocolNames[p]
-	}
-	return fmt.Sprintf("protocol(%d)", p)
-}
+func (p Protocol) String() string { return enumName(protocolNames[:], p, "protocol") }
 
 // Layer returns the evaluation layer of rules written with p.
 func (p Protocol) Layer() Layer {
@@ -68,12 +63,7 @@ var chainKindNames = [...]string{
 }
 
 // String returns the chain-name prefix of the kind, e.g. "arp".
-func (k ChainKind) String() string {
-	if int(k) < len(chainKindNames) {
-		return chainKindNames[k]
-	}
-	return fmt.Sprintf("chainkind(%d)", k)
-}
+func (k ChainKind) String() string { return enumName(chainKindNames[:], k, "chainkind") }
 
 // EtherType returns the Ethernet type a jump into a chain of this kind is
 // guarded by, and false for kinds without one (root, mac: every frame; stp:
@@ -101,22 +91,12 @@ var STPMAC = MAC{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00}
 var layerNames = [...]string{LayerEthernet: "ethernet", LayerIPv4: "ipv4", LayerIPv6: "ipv6"}
 
 // String returns "ethernet", "ipv4" or "ipv6".
-func (l Layer) String() string {
-	if int(l) < len(layerNames) {
-		return layerNames[l]
-	}
-	return fmt.Sprintf("layer(%d)", l)
-}
+func (l Layer) String() string { return enumName(layerNames[:], l, "layer") }
 
 var directionNames = [...]string{DirIn: "in", DirOut: "out", DirInOut: "inout"}
 
 // String returns "in", "out" or "inout".
-func (d Direction) String() string {
-	if int(d) < len(directionNames) {
-		return directionNames[d]
-	}
-	return fmt.Sprintf("direction(%d)", d)
-}
+func (d Direction) String() string { return enumName(directionNames[:], d, "direction") }
 
 var actionNames = [...]string{
 	ActionAccept: "accept", ActionDrop: "drop", ActionReject: "reject",
@@ -124,12 +104,7 @@ var actionNames = [...]string{
 }
 
 // String returns the action's nwfilter name, e.g. "accept".
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return fmt.Sprintf("action(%d)", a)
-}
+func (a Action) String() string { return enumName(actionNames[:], a, "action") }
 
 // String returns the states as libvirt prints them, e.g. "NEW,ESTABLISHED".
 func (s ConnState) String() string {
@@ -191,9 +166,12 @@ var fieldNames = [...]string{
 }
 
 // String returns the field's name as used in dumps and traces, e.g. "srcip".
-func (f Field) String() string {
-	if int(f) < len(fieldNames) {
-		return fieldNames[f]
+func (f Field) String() string { return enumName(fieldNames[:], f, "field") }
+
+// enumName returns names[v], or "kind(v)" for a value past the end of names.
+func enumName[E ~uint8](names []string, v E, kind string) string {
+	if int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("field(%d)", f)
+	return fmt.Sprintf("%s(%d)", kind, v)
 }

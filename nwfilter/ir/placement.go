@@ -19,12 +19,7 @@ const (
 var ipChainNames = [...]string{IPChainFI: "FI", IPChainFO: "FO", IPChainHI: "HI"}
 
 // String returns "FI", "FO" or "HI".
-func (c IPChain) String() string {
-	if int(c) < len(ipChainNames) {
-		return ipChainNames[c]
-	}
-	return fmt.Sprintf("ipchain(%d)", c)
-}
+func (c IPChain) String() string { return enumName(ipChainNames[:], c, "ipchain") }
 
 // ConnDir is the conntrack direction an instance matches.
 type ConnDir uint8
@@ -43,12 +38,7 @@ const (
 var connDirNames = [...]string{ConnDirAny: "any", ConnDirOriginal: "original", ConnDirReply: "reply"}
 
 // String returns "any", "original" or "reply".
-func (d ConnDir) String() string {
-	if int(d) < len(connDirNames) {
-		return connDirNames[d]
-	}
-	return fmt.Sprintf("conndir(%d)", d)
-}
+func (d ConnDir) String() string { return enumName(connDirNames[:], d, "conndir") }
 
 // InstanceVerdict is what an instance does to a packet it matches. Each
 // backend maps it to its own syntax.
@@ -77,12 +67,7 @@ var instanceVerdictNames = [...]string{
 }
 
 // String returns "none", "accept", "return", "drop" or "reject".
-func (v InstanceVerdict) String() string {
-	if int(v) < len(instanceVerdictNames) {
-		return instanceVerdictNames[v]
-	}
-	return fmt.Sprintf("verdict(%d)", v)
-}
+func (v InstanceVerdict) String() string { return enumName(instanceVerdictNames[:], v, "verdict") }
 
 // Instance is how one IP-layer rule is installed in one chain.
 type Instance struct {

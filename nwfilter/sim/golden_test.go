@@ -1,20 +1,14 @@
 package sim
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/nwfilter"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestTraceGolden pins the rendered traces of a few packets through the
 // compiled clean-traffic filter plus a few IP-layer rules.
@@ -50,11 +44,5 @@ func TestTraceGolden(t *testing.T) {
 		b.WriteString(simulateWith(t, g, fromSSH, Options{ConntrackDirection: ctdir}).String())
 		b.WriteString("\n")
 	}
-	path := filepath.Join("testdata", "traces.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run with -update to create it")
-	assert.Equal(t, string(want), b.String())
+	golden.Check(t, filepath.Join("testdata", "traces.golden"), []byte(b.String()))
 }

@@ -17,10 +17,13 @@ var FarMAC = ir.MAC{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
 
 // ParseError is a bad packet description. Key names the offending key.
 type ParseError struct {
+	// Key is the key whose value is bad (or the bad key itself).
 	Key string
+	// Err says what is wrong.
 	Err error
 }
 
+// Error names the packet key and says what is wrong with its value.
 func (e *ParseError) Error() string { return fmt.Sprintf("packet key %q: %v", e.Key, e.Err) }
 
 // Unwrap returns the underlying error.

@@ -80,6 +80,7 @@ func (o Outcome) String() string {
 
 // Step is one line of a trace.
 type Step struct {
+	// Kind says what the step is: a rule, a jump, a chain end, ….
 	Kind StepKind
 	// Layer is ir.LayerEthernet, or the IP layer's family.
 	Layer ir.Layer
@@ -130,6 +131,7 @@ const (
 
 // Result is a verdict with the trace that led to it.
 type Result struct {
+	// Verdict is the packet's fate.
 	Verdict Verdict
 	// Trace lists every rule, jump and chain end met, in order.
 	Trace []Step
