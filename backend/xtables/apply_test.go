@@ -41,7 +41,7 @@ func TestApplyUpdateSwapsGenerationsAndTouchesOnlyItsBinding(t *testing.T) {
 	require.NoError(t, b.Apply(ctx, kerneltest.TCPServer("vnet1", vmMAC2, 80, true)))
 	restores := fe.restores()[before:]
 	require.Len(t, restores, 1, "only iptables changes")
-	golden(t, "update-vnet1", restores[0])
+	checkGolden(t, "update-vnet1", restores[0])
 
 	before = len(fe.restores())
 	require.NoError(t, b.Apply(ctx, kerneltest.TCPServer("vnet1", vmMAC2, 22, true)))
@@ -65,7 +65,7 @@ func TestTeardownRemovesBindingAndSharedChainsWithTheLast(t *testing.T) {
 
 	before = len(fe.restores())
 	require.NoError(t, b.Teardown(ctx, "vnet0", "vnet2", "unknown0"))
-	golden(t, "teardown-last", strings.Join(fe.restores()[before:], ""))
+	checkGolden(t, "teardown-last", strings.Join(fe.restores()[before:], ""))
 	assert.Empty(t, b.Installed())
 
 	before = fe.count()
@@ -197,7 +197,7 @@ func TestAdoptionTakesOverChainsLeftByAPreviousProcess(t *testing.T) {
 	require.NoError(t, second.Teardown(ctx, "vnet1"))
 	runs := fe2.restores()
 	require.Len(t, runs, 1)
-	golden(t, "adopt-teardown", runs[0])
+	checkGolden(t, "adopt-teardown", runs[0])
 	assert.Equal(t, []string{"vnet0"}, second.Installed())
 }
 

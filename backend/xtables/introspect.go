@@ -53,6 +53,7 @@ func (g goIPTables) Version(family ir.Layer) (string, error) {
 // lrh3321/ipset-go without a second single-maintainer module); tests use a
 // fake.
 type IPSetLister interface {
+	// ListIPSets returns the names of the kernel's ipsets.
 	ListIPSets() ([]string, error)
 }
 

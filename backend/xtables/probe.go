@@ -227,11 +227,15 @@ type setUse struct {
 // MissingIPSetError reports a rule referencing an ipset that does not exist
 // in the current network namespace.
 type MissingIPSetError struct {
-	Name    string
+	// Name is the missing set.
+	Name string
+	// PortDev is the binding whose rule references it.
 	PortDev string
-	Rule    ir.Origin
+	// Rule points at the rule's source.
+	Rule ir.Origin
 }
 
+// Error names the binding, the rule and the set.
 func (e *MissingIPSetError) Error() string {
 	return fmt.Sprintf("binding %q: filter %q rule %d: ipset %q does not exist", e.PortDev, e.Rule.Filter, e.Rule.Index, e.Name)
 }

@@ -1,34 +1,25 @@
 package xtables
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/internal/golden"
 	"github.com/gonwfilter/gonwfilter/internal/kerneltest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var (
 	vmMAC  = kerneltest.MustMAC("52:54:00:12:34:56")
 	vmMAC2 = kerneltest.MustMAC("52:54:00:ab:cd:ef")
 )
 
-func golden(t *testing.T, name, got string) {
+// checkGolden checks got against testdata/NAME.golden.
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	require.Equal(t, string(want), got)
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -42,7 +33,7 @@ func TestRenderGolden(t *testing.T) {
 				b, _ := newFake(Options{LibvirtNames: libvirt, ConntrackDirection: tc.ctdir})
 				s, err := b.Render(tc.graphs...)
 				require.NoError(t, err)
-				golden(t, name, s.String())
+				checkGolden(t, name, s.String())
 			})
 		}
 	}

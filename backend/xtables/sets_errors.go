@@ -21,6 +21,7 @@ type IPSetMemberError struct {
 	Reason string
 }
 
+// Error names the set, the member and what is wrong with it.
 func (e *IPSetMemberError) Error() string {
 	return fmt.Sprintf("xtables: ipset %q: member %d (%s): %s", e.Set, e.Index, e.Member, e.Reason)
 }
@@ -35,6 +36,7 @@ type IPSetFamilyError struct {
 	Have, Want string
 }
 
+// Error names the set and both families.
 func (e *IPSetFamilyError) Error() string {
 	return fmt.Sprintf("xtables: ipset %q is an %s set; it cannot hold %s members (delete it first)", e.Set, e.Have, e.Want)
 }
@@ -52,6 +54,7 @@ type IPSetInUseError struct {
 	Err error
 }
 
+// Error names the set and who uses it.
 func (e *IPSetInUseError) Error() string {
 	if len(e.PortDevs) > 0 {
 		return fmt.Sprintf("xtables: ipset %q is used by the rules of port device(s) %s; tear them down or apply them without it first", e.Set, strings.Join(e.PortDevs, ", "))

@@ -45,6 +45,7 @@ type TokenError struct {
 	Reason string
 }
 
+// Error names the kind of token, the value and the reason.
 func (e *TokenError) Error() string {
 	return fmt.Sprintf("%s %q: %s", e.What, e.Value, e.Reason)
 }

@@ -18,10 +18,12 @@ type RuleError struct {
 	Err error
 }
 
+// Error names the binding, the rule and its instance.
 func (e *RuleError) Error() string {
 	return fmt.Sprintf("binding %q: filter %q rule %d (instance %d): %v", e.PortDev, e.Rule.Filter, e.Rule.Index, e.Rule.Instance, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // matches hands out a rule's matches by field and remembers which were
