@@ -34,6 +34,7 @@ func Cases() []Case {
 		allowDHCPv6Case(),
 		statematchCase(true),
 		statematchCase(false),
+		statematchOutboundCase(),
 		connlimitCase(),
 		ipsetCase(),
 		inoutCase(),
@@ -243,6 +244,31 @@ func statematchCase(statematch bool) Case {
 			{Name: "unsolicited packet from the service port", Want: unsolicited, Run: frame(func(e *Env) netnstest.Frame {
 				return udpFrame(e, e.VM1.MAC(), e.IP1(), portService, portUDP)
 			}), Sim: simUDPFrame(nil, "", portService)},
+		},
+	}
+}
+
+// statematchOutboundCase: the VM may open TCP and UDP connections to its
+// peer's services. With statematch the replies come back (ESTABLISHED in
+// FO), while the peer cannot open a connection to the VM.
+func statematchOutboundCase() Case {
+	return Case{
+		Name: "statematch-outbound",
+		Setup: func(_ context.Context, t *testing.T, e *Env) {
+			ListenTCP(t, e.VM2.Netns, portSSH)
+			ListenTCP(t, e.VM1.Netns, portSSH)
+			listenUDPOnBothVMs(context.Background(), t, e)
+		},
+		Graphs: func(e *Env) []*ir.Graph {
+			tcp := R(ir.ProtoTCP, Out, Accept, DstPort(portSSH, 0))
+			udp := R(ir.ProtoUDP, Out, Accept, DstPort(portUDP, 0))
+			return []*ir.Graph{NewGraph(e.VM1.PortDev(), e.MAC1()).Rule(tcp, udp, R(ir.ProtoAll, InOut, Drop)).Graph()}
+		},
+		Probes: []Probe{
+			{Name: "VM opens TCP and gets the reply", Want: Pass, Run: tcpTo(vm1ns, vm2ns, portSSH), Sim: simFlow(end1, end2, tcpFlow(portSSH))},
+			{Name: "VM's UDP request and its reply", Want: Pass, Run: udpTo(vm1, vm2ns, portUDP), Sim: simFlow(end1, end2, udpFlow(portUDP))},
+			{Name: "peer opens TCP to the VM", Want: Block, Run: tcpTo(vm2ns, vm1ns, portSSH), Sim: simFlow(end2, end1, tcpFlow(portSSH))},
+			{Name: "peer's UDP to the VM", Want: Block, Run: udpTo(vm2, vm1ns, portUDP), Sim: simFlow(end2, end1, udpFlow(portUDP))},
 		},
 	}
 }
