@@ -148,6 +148,7 @@ func (b *Backend) adoptEb(saved savedTable) {
 		declared[c] = true
 	}
 	rules := saved.ruleSet()
+	st.haveDispatch = b.adoptDispatch(saved, rules)
 	for _, name := range saved.chains {
 		port, s, gen, ok := b.parseEbRoot(name)
 		if !ok {
@@ -160,13 +161,13 @@ func (b *Backend) adoptEb(saved savedTable) {
 				ps.chains = append(ps.chains, r[n-1])
 			}
 		}
-		link := "PREROUTING -i " + port + " -j " + name
-		if s == sideTo {
-			link = "POSTROUTING -o " + port + " -j " + name
-		}
-		if rules[linkKey(link)] {
-			ps.links = append(ps.links, link)
-			ps.gen = gen
+		// A link in the built-in chain is libvirt's layout, and ours before
+		// the dispatch chains; either is adopted, and replaced on update.
+		for _, link := range []string{ebLink(b.names.ebLinkChain(s, port), s, port, name), ebLink(ebBuiltin[s], s, port, name)} {
+			if rules[linkKey(link)] && !slices.Contains(ps.links, link) {
+				ps.links = append(ps.links, link)
+				ps.gen = gen
+			}
 		}
 	}
 }

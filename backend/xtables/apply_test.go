@@ -199,6 +199,15 @@ func TestAdoptionTakesOverChainsLeftByAPreviousProcess(t *testing.T) {
 	require.Len(t, runs, 1)
 	checkGolden(t, "adopt-teardown", runs[0])
 	assert.Equal(t, []string{"vnet0"}, second.Installed())
+
+	// The dispatch chains were adopted too: an update links into them
+	// without declaring them again.
+	require.NoError(t, second.Apply(ctx, kerneltest.CleanTrafficLike("vnet0", vmMAC, "10.0.0.3")))
+	runs = fe2.restores()
+	require.Len(t, runs, 2, "ebtables only")
+	assert.Contains(t, runs[1], "-A gnwf-D-pre-04 -i vnet0 -j gnwf-J-vnet0\n")
+	assert.Contains(t, runs[1], "-D gnwf-D-pre-04 -i vnet0 -j gnwf-I-vnet0\n")
+	assert.NotContains(t, runs[1], ":gnwf-D-")
 }
 
 // restoredAsSave replays restore inputs into a crude save listing: the

@@ -66,6 +66,8 @@ type toolState struct {
 	// haveBase and haveHook record the shared iptables chains and the jumps
 	// into them from FORWARD/INPUT.
 	haveBase, haveHook [4]bool
+	// haveDispatch records the ebtables dispatch chains (default names).
+	haveDispatch bool
 }
 
 // portState is one binding's chains in one tool.

@@ -176,4 +176,78 @@ func TestKernelLifecycle(t *testing.T) {
 		require.NoError(t, do(func() error { return b2.Teardown(ctx, e.VM2.PortDev()) }))
 		assert.Equal(t, before, snapshot(t, e), "teardown leaves no residue")
 	})
+
+	t.Run("a new process takes over the layout without dispatch chains", func(t *testing.T) {
+		// What a process of the previous version left: links in
+		// PREROUTING/POSTROUTING, no dispatch chains.
+		script, err := b.Render(a, second)
+		require.NoError(t, err)
+		for _, sec := range script.Sections {
+			text := sec.Text
+			if sec.Tool == "ebtables-restore" {
+				text = withoutDispatch(text)
+			}
+			require.NoError(t, do(func() error {
+				_, err := backend.OSExec{}.Run(ctx, backend.Command{Path: sec.Tool, Args: []string{"--noflush"}, Stdin: []byte(text)})
+				return err
+			}))
+		}
+		old := snapshot(t, e)
+		require.Contains(t, old, "-A PREROUTING -i "+e.VM1.PortDev()+" -j gnwf-I-"+e.VM1.PortDev())
+		require.NotContains(t, old, "gnwf-D-")
+
+		b3, err := New(Options{})
+		require.NoError(t, err)
+		oldLink := "-A PREROUTING -i " + e.VM1.PortDev() + " -j gnwf-I-" + e.VM1.PortDev()
+		require.NoError(t, do(func() error { return b3.Apply(ctx, second) }))
+		assert.Contains(t, snapshot(t, e), oldLink, "a binding not changed keeps its link")
+		assert.NotContains(t, snapshot(t, e), "gnwf-D-", "no dispatch chains without a change in ebtables")
+		require.NoError(t, do(func() error { return b3.Apply(ctx, a) }))
+		mixed := snapshot(t, e)
+		assert.Contains(t, mixed, "-A PREROUTING -j gnwf-D-pre\n")
+		assert.NotContains(t, mixed, "-A PREROUTING -i ", "the updated binding moved to the dispatch chains")
+		kerneltest.Check(ctx, t, e, kerneltest.Probe{Name: "still allowed", Want: kerneltest.Pass, Run: func(ctx context.Context, e *kerneltest.Env) error {
+			return e.VM2.ProbeUDP(ctx, netip.AddrPortFrom(e.VM1.IPv4(), 7777))
+		}})
+
+		require.NoError(t, do(func() error { return b3.Teardown(ctx, e.VM1.PortDev(), e.VM2.PortDev()) }))
+		assert.Equal(t, before, snapshot(t, e), "teardown leaves no residue")
+	})
+
+	t.Run("a failed first apply takes the dispatch chains back out", func(t *testing.T) {
+		b4, err := New(Options{Exec: ex})
+		require.NoError(t, err)
+		_, restores := ex.counts()
+		ex.mu.Lock()
+		ex.failAt = restores + 2 // ebtables succeeds, iptables fails
+		ex.mu.Unlock()
+		err = do(func() error { return b4.Apply(ctx, a) })
+		ex.mu.Lock()
+		ex.failAt = 0
+		ex.mu.Unlock()
+		require.Error(t, err)
+		assert.Equal(t, before, snapshot(t, e), "nothing left behind")
+	})
+}
+
+// withoutDispatch rewrites an ebtables-restore input into the layout of
+// versions without dispatch chains: links straight in the built-in chains.
+func withoutDispatch(text string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case strings.HasPrefix(line, ":gnwf-D-"):
+			continue // a dispatch chain
+		case len(f) < 2:
+		case f[1] == "gnwf-D-pre", f[1] == "gnwf-D-post", isBuiltin(f[1]) && f[2] == "-j":
+			continue // a jump to a dispatch chain
+		case strings.HasPrefix(f[1], "gnwf-D-pre-"):
+			f[1] = "PREROUTING"
+		case strings.HasPrefix(f[1], "gnwf-D-post-"):
+			f[1] = "POSTROUTING"
+		}
+		b.WriteString(strings.Join(f, " ") + "\n")
+	}
+	return b.String()
 }

@@ -20,6 +20,7 @@ type change struct {
 type staged struct {
 	next, prev         map[string]*portState // nil value: nothing installed
 	haveBase, haveHook [4]bool
+	haveDispatch       bool
 }
 
 func (st *toolState) commit(s *staged) {
@@ -30,7 +31,7 @@ func (st *toolState) commit(s *staged) {
 			st.ports[port] = ps
 		}
 	}
-	st.haveBase, st.haveHook = s.haveBase, s.haveHook
+	st.haveBase, st.haveHook, st.haveDispatch = s.haveBase, s.haveHook, s.haveDispatch
 }
 
 // plan writes into x the transaction that takes st to the requested
@@ -43,7 +44,7 @@ func (st *toolState) commit(s *staged) {
 // (equal fingerprints) add nothing. The shared iptables chains and their
 // hooks are created with the first binding and removed with the last.
 func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error) {
-	s := &staged{next: map[string]*portState{}, prev: map[string]*portState{}, haveBase: st.haveBase, haveHook: st.haveHook}
+	s := &staged{next: map[string]*portState{}, prev: map[string]*portState{}, haveBase: st.haveBase, haveHook: st.haveHook, haveDispatch: st.haveDispatch}
 	remaining := len(st.ports)
 	for _, c := range changes {
 		_, had := st.ports[c.port]
@@ -90,14 +91,21 @@ func (b *Backend) plan(x *txn, st *toolState, changes []change) (*staged, error)
 				newLinks = append(newLinks, l)
 			}
 		}
+		if x.t == toolEb && b.names.dispatching() {
+			b.addDispatch(x, s) // before the links into it: x.decl is written first
+		}
 		x.install(c.want, names, newLinks)
 		unlink(x, slices.DeleteFunc(slices.Clone(oldLinks), func(l string) bool { return slices.Contains(links, l) }), oldChains)
 		b.drop(x, slices.DeleteFunc(slices.Clone(oldChains), func(name string) bool { return slices.Contains(names, name) }))
 		s.prev[c.port] = old
 		s.next[c.port] = &portState{gen: gen, fp: c.want.fp, graph: c.graph, chains: names, links: links}
 	}
-	if x.t != toolEb && remaining == 0 {
-		b.removeBase(x, s)
+	if remaining == 0 {
+		if x.t != toolEb {
+			b.removeBase(x, s)
+		} else {
+			b.removeDispatch(x, s)
+		}
 	}
 	return s, nil
 }

@@ -195,11 +195,7 @@ func (n namer) links(t tool, r *bindingRules, names []string) []string {
 			if c.sub != "" {
 				continue
 			}
-			if c.side == sideFrom {
-				out = append(out, "PREROUTING -i "+r.port+" -j "+names[i])
-			} else {
-				out = append(out, "POSTROUTING -o "+r.port+" -j "+names[i])
-			}
+			out = append(out, ebLink(n.ebLinkChain(c.side, r.port), c.side, r.port, names[i]))
 		}
 		return out
 	}
