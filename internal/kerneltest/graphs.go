@@ -1,6 +1,8 @@
 package kerneltest
 
 import (
+	"fmt"
+
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
@@ -62,4 +64,18 @@ func TCPServer(port string, mac ir.MAC, tcpPort uint16, statematch bool) *ir.Gra
 	return NewGraph(port, mac).
 		Rule(accept, R(ir.ProtoAll, InOut, Drop)).
 		Graph()
+}
+
+// BenchGraphs returns n clean-traffic-like graphs with an inbound SSH rule
+// set, each on its own port device, MAC and address, for benchmarks.
+func BenchGraphs(n int) []*ir.Graph {
+	gs := make([]*ir.Graph, n)
+	for i := range gs {
+		port := fmt.Sprintf("vnet%d", i)
+		mac := ir.MAC{0x52, 0x54, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+		g := CleanTrafficLike(port, mac, fmt.Sprintf("10.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i)))
+		g.IP = TCPServer(port, mac, 22, true).IP
+		gs[i] = g
+	}
+	return gs
 }
