@@ -157,11 +157,7 @@ func (b *Backend) Apply(ctx context.Context, gs ...*ir.Graph) error {
 		b.st = *next
 		return nil
 	}
-	if err := b.nft.Run(ctx, tx); err != nil {
-		return fmt.Errorf("nftables: apply %d binding(s): %w", len(gs), err)
-	}
-	b.st = *next
-	return nil
+	return b.commit(ctx, tx, next, fmt.Sprintf("apply %d binding(s)", len(gs)))
 }
 
 // plan computes the transaction that turns st into st plus gs, and the state
@@ -310,13 +306,30 @@ func (b *Backend) Teardown(ctx context.Context, portDevs ...string) error {
 	if tx.NumOperations() == 0 {
 		return nil
 	}
-	if len(next.bindings) == 0 && len(next.sets) == 0 {
-		tx = b.nft.NewTransaction()
-		b.lay.teardown(tx)
-		*next = newState(b.st.ids.max)
+	if gone := b.tablesGone(next); gone != nil {
+		tx = gone
 	}
+	return b.commit(ctx, tx, next, "teardown")
+}
+
+// tablesGone returns a transaction that removes the backend's tables, and
+// resets next, when next holds no binding and no set: the tables go with the
+// last of them. Otherwise it returns nil.
+func (b *Backend) tablesGone(next *state) *knftables.Transaction {
+	if len(next.bindings) != 0 || len(next.sets) != 0 {
+		return nil
+	}
+	tx := b.nft.NewTransaction()
+	b.lay.teardown(tx)
+	*next = newState(b.st.ids.max)
+	return tx
+}
+
+// commit runs tx and, when it succeeded, makes next the committed state; on
+// failure the committed state is unchanged, like the kernel's.
+func (b *Backend) commit(ctx context.Context, tx *knftables.Transaction, next *state, what string) error {
 	if err := b.nft.Run(ctx, tx); err != nil {
-		return fmt.Errorf("nftables: teardown: %w", err)
+		return fmt.Errorf("nftables: %s: %w", what, err)
 	}
 	b.st = *next
 	return nil

@@ -114,12 +114,8 @@ func (b *Backend) SetMembers(ctx context.Context, name string, members []netip.P
 	}
 	ns := &namedSet{v4: v4, v6: v6}
 	b.writeSet(tx, name, ns)
-	if err := b.nft.Run(ctx, tx); err != nil {
-		return fmt.Errorf("nftables: set %q: %w", name, err)
-	}
 	next.sets[name] = ns
-	b.st = *next
-	return nil
+	return b.commit(ctx, tx, next, fmt.Sprintf("set %q", name))
 }
 
 // DeleteSet removes the named set. It fails while a binding references it.
@@ -137,18 +133,12 @@ func (b *Backend) DeleteSet(ctx context.Context, name string) error {
 	}
 	next := b.st.clone()
 	delete(next.sets, name)
-	tx := b.nft.NewTransaction()
-	if len(next.bindings) == 0 && len(next.sets) == 0 {
-		b.lay.teardown(tx)
-		*next = newState(b.st.ids.max)
-	} else {
+	tx := b.tablesGone(next)
+	if tx == nil {
+		tx = b.nft.NewTransaction()
 		b.deleteSet(tx, name)
 	}
-	if err := b.nft.Run(ctx, tx); err != nil {
-		return fmt.Errorf("nftables: delete set %q: %w", name, err)
-	}
-	b.st = *next
-	return nil
+	return b.commit(ctx, tx, next, fmt.Sprintf("delete set %q", name))
 }
 
 // ListSets returns the names of the sets the backend holds, sorted: those

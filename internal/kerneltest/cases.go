@@ -254,10 +254,10 @@ func statematchCase(statematch bool) Case {
 func statematchOutboundCase() Case {
 	return Case{
 		Name: "statematch-outbound",
-		Setup: func(_ context.Context, t *testing.T, e *Env) {
+		Setup: func(ctx context.Context, t *testing.T, e *Env) {
 			ListenTCP(t, e.VM2.Netns, portSSH)
 			ListenTCP(t, e.VM1.Netns, portSSH)
-			listenUDPOnBothVMs(context.Background(), t, e)
+			listenUDPOnBothVMs(ctx, t, e)
 		},
 		Graphs: func(e *Env) []*ir.Graph {
 			tcp := R(ir.ProtoTCP, Out, Accept, DstPort(portSSH, 0))
@@ -332,8 +332,7 @@ func ipsetCase() Case {
 	return Case{
 		Name: "ipset",
 		Setup: func(ctx context.Context, t *testing.T, e *Env) {
-			ListenUDP(t, e.VM1.Netns, portUDP)
-			ListenUDP(t, e.VM2.Netns, portUDP)
+			listenUDPOnBothVMs(ctx, t, e)
 			createPeerSet(ctx, t, e)
 		},
 		Graphs: func(e *Env) []*ir.Graph {
