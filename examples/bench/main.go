@@ -13,9 +13,11 @@
 // bindings, the processes that ran and their CPU time, the time per binding,
 // the time to add one more binding and to remove one while N are installed,
 // the time of re-applying all N unchanged, and the bare time: the tools fed
-// one binding's rendered script directly into an empty namespace. Then the
-// ratios: each backend against the first, and each backend's add-one against
-// its bare time.
+// one binding's rendered script directly into an empty namespace. Adding,
+// removing and the bare run are repeated (-reps) and their medians reported,
+// since single runs of a few milliseconds are at the mercy of the machine's
+// load. Then the ratios: each backend against the first, and each backend's
+// add-one against its bare time.
 package main
 
 import (
@@ -43,7 +45,12 @@ var backends = map[string]func(backend.Execer) (backend.Backend, error){}
 func main() {
 	names := flag.String("backend", strings.Join(backendNames(), ","), "comma-separated backends to measure side by side: "+strings.Join(backendNames(), ", "))
 	sizes := flag.String("n", "1,100,1000", "comma-separated numbers of bindings")
+	reps := flag.Int("reps", 7, "repetitions of add-one, remove-one and bare (medians are reported)")
 	flag.Parse()
+	if *reps < 1 {
+		fmt.Fprintf(os.Stderr, "bench: bad -reps value %d\n", *reps)
+		os.Exit(2)
+	}
 	var measured []string
 	for _, name := range strings.Split(*names, ",") {
 		name = strings.TrimSpace(name)
@@ -62,13 +69,14 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	fmt.Println("cpu: CPU time of the processes run; bare: the tools fed one binding's rendered script into an empty namespace")
+	fmt.Printf("cpu: CPU time of the processes run; bare: the tools fed one binding's rendered script into an empty namespace\n"+
+		"add-one, remove-one and bare are medians of %d runs\n", *reps)
 	for _, n := range ns {
 		fmt.Printf("\nN=%d\n%-9s %12s %10s %6s %12s %12s %10s %6s %12s %10s %6s %12s %6s %10s\n", n,
 			"backend", "apply", "cpu", "procs", "per-binding", "add-one", "cpu", "procs", "remove-one", "cpu", "procs", "reapply", "procs", "bare")
 		results := map[string]result{}
 		for _, name := range measured {
-			r, err := measureInThrowawayNetns(backends[name], n)
+			r, err := measureInThrowawayNetns(backends[name], n, *reps)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "bench: %s N=%d: %v\n", name, n, err)
 				os.Exit(1)
@@ -115,24 +123,38 @@ func printRatios(names []string, results map[string]result) {
 }
 
 // measureInThrowawayNetns measures n bindings in one new namespace, and the
-// bare tool runs of one binding in another.
-func measureInThrowawayNetns(newBackend func(backend.Execer) (backend.Backend, error), n int) (result, error) {
+// bare tool runs of one binding in a new namespace each.
+func measureInThrowawayNetns(newBackend func(backend.Execer) (backend.Backend, error), n, reps int) (result, error) {
 	ctx := context.Background()
 	var r result
 	err := inThrowawayNetns(func() error {
 		var err error
-		r, err = measure(ctx, newBackend, n)
+		r, err = measure(ctx, newBackend, n, reps)
 		return err
 	})
 	if err != nil {
 		return r, err
 	}
-	err = inThrowawayNetns(func() error {
-		var err error
-		r.bare, err = measureBare(ctx, newBackend)
-		return err
-	})
-	return r, err
+	bare := make([]step, reps)
+	for i := range bare {
+		err = inThrowawayNetns(func() error {
+			var err error
+			bare[i], err = measureBare(ctx, newBackend)
+			return err
+		})
+		if err != nil {
+			return r, err
+		}
+	}
+	r.bare = median(bare)
+	return r, nil
+}
+
+// median returns the step of median wall time.
+func median(steps []step) step {
+	s := slices.Clone(steps)
+	slices.SortFunc(s, func(a, b step) int { return cmp.Compare(a.d, b.d) })
+	return s[len(s)/2]
 }
 
 // toolLine lists a step's programs with their wall and CPU time, slowest
@@ -170,14 +192,15 @@ type step struct {
 
 type result struct{ apply, add, remove, reapply, bare step }
 
-// measure runs the scenario for n bindings in the current namespace.
-func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backend, error), n int) (result, error) {
+// measure runs the scenario for n bindings in the current namespace: apply
+// n, then reps times add one more and remove it again, then re-apply the n.
+func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backend, error), n, reps int) (result, error) {
 	ex := &countingExec{Execer: backend.OSExec{}}
 	be, err := newBackend(ex)
 	if err != nil {
 		return result{}, err
 	}
-	graphs, err := bindings(n)
+	graphs, err := bindings(n + reps - 1)
 	if err != nil {
 		return result{}, err
 	}
@@ -197,12 +220,16 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 	if r.apply, err = timed(func() error { return be.Apply(ctx, graphs[:n]...) }); err != nil {
 		return r, fmt.Errorf("apply: %w", err)
 	}
-	if r.add, err = timed(func() error { return be.Apply(ctx, graphs[n]) }); err != nil {
-		return r, fmt.Errorf("add one: %w", err)
+	adds, removes := make([]step, reps), make([]step, reps)
+	for i, g := range graphs[n:] {
+		if adds[i], err = timed(func() error { return be.Apply(ctx, g) }); err != nil {
+			return r, fmt.Errorf("add one: %w", err)
+		}
+		if removes[i], err = timed(func() error { return be.Teardown(ctx, g.Binding.PortDev) }); err != nil {
+			return r, fmt.Errorf("remove one: %w", err)
+		}
 	}
-	if r.remove, err = timed(func() error { return be.Teardown(ctx, graphs[n].Binding.PortDev) }); err != nil {
-		return r, fmt.Errorf("remove one: %w", err)
-	}
+	r.add, r.remove = median(adds), median(removes)
 	if r.reapply, err = timed(func() error { return be.Apply(ctx, graphs[:n]...) }); err != nil {
 		return r, fmt.Errorf("re-apply: %w", err)
 	}
