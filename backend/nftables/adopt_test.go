@@ -84,7 +84,7 @@ func TestRenderIsFirstApply(t *testing.T) {
 	s, err := b.Render(fullBinding("vnet0"), l2Exotic("vnet1"))
 	require.NoError(t, err)
 	require.NoError(t, b.Apply(context.Background(), fullBinding("vnet0"), l2Exotic("vnet1")))
-	assert.Equal(t, s.Sections[0].Text, fake.LastTransaction.String())
+	assert.Equal(t, s.Sections[0].Text, foldScript(fake.LastTransaction.String()))
 }
 
 // TestAdoptedBindingChanges: an adopted binding applied with other content

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 
 	"sigs.k8s.io/knftables"
@@ -17,7 +18,10 @@ import (
 // Backend installs rule graphs with nftables. It implements backend.Backend
 // and backend.Sets. It is safe for concurrent use.
 type Backend struct {
-	nft    knftables.Interface
+	nft knftables.Interface
+	// tr sends folded scripts (see foldScript) when Options.NFT was nil;
+	// otherwise it is nil and transactions go through nft.
+	tr     transport
 	lay    layout
 	log    *slog.Logger
 	exec   backend.Execer
@@ -87,8 +91,12 @@ func New(opts Options) (*Backend, error) {
 	if opts.ConnlimitSetSize == 0 {
 		opts.ConnlimitSetSize = DefaultConnlimitSetSize
 	}
+	var tr transport
 	if opts.NFT == nil {
 		if opts.NFT, err = knftables.New("", ""); err != nil {
+			return nil, fmt.Errorf("nftables: %w", err)
+		}
+		if tr, err = newTransport(opts.Transport, opts.Exec); err != nil {
 			return nil, fmt.Errorf("nftables: %w", err)
 		}
 	}
@@ -96,7 +104,7 @@ func New(opts Options) (*Backend, error) {
 		opts.TableNFT = defaultTableNFT(opts.NFT)
 	}
 	b := &Backend{
-		nft: opts.NFT, log: opts.Logger, exec: opts.Exec, ipsets: opts.IPSets, clSize: opts.ConnlimitSetSize, tableNFT: opts.TableNFT,
+		nft: opts.NFT, tr: tr, log: opts.Logger, exec: opts.Exec, ipsets: opts.IPSets, clSize: opts.ConnlimitSetSize, tableNFT: opts.TableNFT,
 		lay: layout{table: opts.Table, path: opts.Conntrack, mark: mark, ctdir: opts.ConntrackDirection},
 		st:  newState(mark.maxID()),
 	}
@@ -124,7 +132,8 @@ func (b *Backend) Name() string { return "nftables" }
 func (b *Backend) ConntrackPath() ConntrackPath { return b.lay.path }
 
 // Render returns the nft script that Apply would send to install gs into a
-// backend that has installed nothing yet: one section, tool "nft". It reads
+// backend that has installed nothing yet: one section, tool "nft", in the
+// folded form the backend feeds to "nft -f -" (see Options.NFT). It reads
 // (but never changes) kernel ipsets that rules reference.
 func (b *Backend) Render(gs ...*ir.Graph) (backend.Script, error) {
 	b.mu.Lock()
@@ -136,7 +145,9 @@ func (b *Backend) Render(gs ...*ir.Graph) (backend.Script, error) {
 	}
 	text := ""
 	if tx != nil { // nil: no graphs, nothing to send
-		text = tx.String()
+		if text, err = scriptOf(tx); err != nil {
+			return backend.Script{}, err
+		}
 	}
 	return backend.Script{Sections: []backend.Section{{Tool: "nft", Text: text}}}, nil
 }
@@ -232,16 +243,24 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 	return tx, next, nil
 }
 
-// addShared adds the shared objects objs needs and next lacks: the
-// arp-same-octet set, and ipsets that neither SetMembers nor an earlier
-// Apply defined, imported from the kernel's ipsets (a snapshot).
+// addShared adds the shared objects objs needs: the arp-same-octet set, and
+// ipsets that neither SetMembers nor an earlier Apply defined, imported from
+// the kernel's ipsets (a snapshot). Those next already has are declared
+// again, which changes nothing in the kernel but lets the transaction name
+// them (see foldScript).
 func (b *Backend) addShared(ctx context.Context, tx *knftables.Transaction, next *state, objs *objects) error {
-	if objs.sameOctet && !next.sameOctet {
-		b.lay.sameOctetSet(tx)
-		next.sameOctet = true
+	if objs.sameOctet {
+		if next.sameOctet {
+			tx.Add(b.lay.sameOctetDecl())
+		} else {
+			b.lay.sameOctetSet(tx)
+			next.sameOctet = true
+		}
 	}
 	for _, name := range objs.ipsets {
 		if next.sets[name] != nil {
+			b.declareSet(tx, name, false)
+			b.declareSet(tx, name, true)
 			continue
 		}
 		members, err := b.ipsets.IPSetMembers(ctx, name)
@@ -328,11 +347,46 @@ func (b *Backend) tablesGone(next *state) *knftables.Transaction {
 // commit runs tx and, when it succeeded, makes next the committed state; on
 // failure the committed state is unchanged, like the kernel's.
 func (b *Backend) commit(ctx context.Context, tx *knftables.Transaction, next *state, what string) error {
-	if err := b.nft.Run(ctx, tx); err != nil {
+	if err := b.run(ctx, tx); err != nil {
 		return fmt.Errorf("nftables: %s: %w", what, err)
 	}
 	b.st = *next
 	return nil
+}
+
+// run sends tx in one nft transaction: as a folded script through the
+// transport when the backend runs nft itself, else through Options.NFT.
+func (b *Backend) run(ctx context.Context, tx *knftables.Transaction) error {
+	if b.tr == nil {
+		return b.nft.Run(ctx, tx)
+	}
+	text, err := scriptOf(tx)
+	if err != nil {
+		return err
+	}
+	return b.tr.run(ctx, text)
+}
+
+// Close releases the libnftables context (see TransportLibrary); the
+// installed rules stay. A closed Backend fails to apply and tear down.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tr == nil {
+		return nil
+	}
+	return b.tr.close()
+}
+
+// scriptOf returns the folded script of tx (see foldScript), or the error
+// knftables recorded while the transaction was built.
+func scriptOf(tx *knftables.Transaction) (string, error) {
+	text := tx.String()
+	// knftables appends a pending error as a last "# ERROR: " line.
+	if i := strings.LastIndex(text, "\n# ERROR: "); i >= 0 || strings.HasPrefix(text, "# ERROR: ") {
+		return "", errors.New("nftables: " + strings.TrimPrefix(text[i+1:], "# ERROR: "))
+	}
+	return foldScript(text), nil
 }
 
 // Reset removes the backend's tables, with everything in them, in one
@@ -344,7 +398,7 @@ func (b *Backend) Reset(ctx context.Context) error {
 	defer b.mu.Unlock()
 	tx := b.nft.NewTransaction()
 	b.lay.wipe(tx)
-	if err := b.nft.Run(ctx, tx); err != nil {
+	if err := b.run(ctx, tx); err != nil {
 		return fmt.Errorf("nftables: reset: %w", err)
 	}
 	b.st = newState(b.st.ids.max)

@@ -24,12 +24,12 @@ func (l layout) writeDiff(tx *knftables.Transaction, old, new *objects, setSize 
 	}
 	newChains := make(map[string]bool, len(new.chains))
 
-	// New sets and chains first, so that rules and elements can refer to them.
+	// Sets and chains first, so that rules and elements can refer to them.
+	// Sets that exist are declared again (a no-op in the kernel), so that
+	// the script names every set its rules use (see foldScript).
 	for _, s := range new.sets {
-		if !slices.Contains(old.sets, s) {
-			tx.Add(&knftables.Set{Family: s.family, Table: l.table, Name: s.name, Type: s.typ,
-				Flags: []knftables.SetFlag{knftables.DynamicFlag}, Size: ptr(uint64(setSize))})
-		}
+		tx.Add(&knftables.Set{Family: s.family, Table: l.table, Name: s.name, Type: s.typ,
+			Flags: []knftables.SetFlag{knftables.DynamicFlag}, Size: ptr(uint64(setSize))})
 	}
 	for _, c := range new.chains {
 		newChains[string(c.family)+" "+c.name] = true
@@ -60,8 +60,15 @@ func (l layout) writeDiff(tx *knftables.Transaction, old, new *objects, setSize 
 			tx.Delete(&knftables.Element{Family: e.family, Table: l.table, Map: e.mapName, Key: []string{e.key}})
 		}
 	}
+	declared := map[string]bool{}
 	for _, e := range new.elems {
 		if !slices.Contains(old.elems, e) {
+			// Declare the map again (a no-op in the kernel) so that the
+			// elements fold into one "add map" (see foldScript).
+			if k := string(e.family) + " " + e.mapName; !declared[k] {
+				declared[k] = true
+				tx.Add(l.dispatchMap(e.family, e.mapName))
+			}
 			tx.Add(&knftables.Element{Family: e.family, Table: l.table, Map: e.mapName, Key: []string{e.key}, Value: []string{e.value}})
 		}
 	}

@@ -32,11 +32,9 @@ func ExampleBackend_Render() {
 	if err != nil {
 		panic(err)
 	}
-	for _, line := range strings.Split(s.Sections[0].Text, "\n") {
-		if strings.Contains(line, "vnet0") {
-			fmt.Println(line)
-		}
-	}
+	// Rules go out in one block per chain, map elements with their map's
+	// declaration: nft then needs no list of the namespace's chains.
+	fmt.Print(s.Sections[0].Text[strings.Index(s.Sections[0].Text, "add chain bridge gonwfilter from/vnet0"):])
 	// The same graph applied twice sends nothing the second time.
 	_ = b.Apply(context.Background(), g)
 
@@ -45,18 +43,26 @@ func ExampleBackend_Render() {
 	// add chain inet gonwfilter fi/vnet0
 	// add chain inet gonwfilter fo/vnet0
 	// add chain bridge gonwfilter markto/vnet0
-	// add rule bridge gonwfilter from/vnet0 meta mark set meta mark & 0xfffe000f | 0x00000010
-	// add rule inet gonwfilter fi/vnet0 meta nfproto ipv4 meta l4proto 6 th sport 22 ct state established return
-	// add rule inet gonwfilter fi/vnet0 meta nfproto ipv4 ct state new,established return
-	// add rule inet gonwfilter fi/vnet0 meta nfproto ipv4 drop
-	// add rule inet gonwfilter fo/vnet0 meta nfproto ipv4 meta l4proto 6 th dport 22 ct state new,established accept
-	// add rule inet gonwfilter fo/vnet0 meta nfproto ipv4 ct state established accept
-	// add rule inet gonwfilter fo/vnet0 meta nfproto ipv4 drop
-	// add rule bridge gonwfilter markto/vnet0 meta mark set meta mark & 0xc001ffff | 0x00020000
-	// add element bridge gonwfilter l2-from { "vnet0" : jump from/vnet0 }
-	// add element inet gonwfilter fi { 0x00000010 : jump fi/vnet0 }
-	// add element inet gonwfilter fo { 0x00020000 : jump fo/vnet0 }
-	// add element inet gonwfilter hi { 0x00000010 : jump fi/vnet0 }
-	// add element bridge gonwfilter mark-to { "vnet0" : jump markto/vnet0 }
-	// add element bridge gonwfilter port-ids { "vnet0" : 0x00000001 }
+	// add chain bridge gonwfilter from/vnet0 {
+	//	meta mark set meta mark & 0xfffe000f | 0x00000010
+	// }
+	// add chain inet gonwfilter fi/vnet0 {
+	//	meta nfproto ipv4 meta l4proto 6 th sport 22 ct state established return
+	//	meta nfproto ipv4 ct state new,established return
+	//	meta nfproto ipv4 drop
+	// }
+	// add chain inet gonwfilter fo/vnet0 {
+	//	meta nfproto ipv4 meta l4proto 6 th dport 22 ct state new,established accept
+	//	meta nfproto ipv4 ct state established accept
+	//	meta nfproto ipv4 drop
+	// }
+	// add chain bridge gonwfilter markto/vnet0 {
+	//	meta mark set meta mark & 0xc001ffff | 0x00020000
+	// }
+	// add map bridge gonwfilter l2-from { type ifname : verdict ; elements = { "vnet0" : jump from/vnet0 } ; }
+	// add map inet gonwfilter fi { type mark : verdict ; elements = { 0x00000010 : jump fi/vnet0 } ; }
+	// add map inet gonwfilter fo { type mark : verdict ; elements = { 0x00020000 : jump fo/vnet0 } ; }
+	// add map inet gonwfilter hi { type mark : verdict ; elements = { 0x00000010 : jump fi/vnet0 } ; }
+	// add map bridge gonwfilter mark-to { type ifname : verdict ; elements = { "vnet0" : jump markto/vnet0 } ; }
+	// add map bridge gonwfilter port-ids { type ifname : mark ; elements = { "vnet0" : 0x00000001 } ; }
 }

@@ -3,6 +3,7 @@ package nftables
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/knftables"
 
+	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/internal/irtest"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
@@ -191,15 +193,17 @@ func TestKernelBridgePathStateless(t *testing.T) {
 	assert.NotContains(t, l.nftList(t), "table inet", "the bridge path uses the bridge table only")
 }
 
-// recordNFT keeps the text of the last transaction it ran.
-type recordNFT struct {
-	knftables.Interface
+// recordExec keeps the script of the last "nft -f -" it ran.
+type recordExec struct {
+	backend.Execer
 	last string
 }
 
-func (r *recordNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
-	r.last = tx.String()
-	return r.Interface.Run(ctx, tx)
+func (r *recordExec) Run(ctx context.Context, cmd backend.Command) ([]byte, error) {
+	if cmd.Path == "nft" && slices.Equal(cmd.Args, []string{"-f", "-"}) {
+		r.last = string(cmd.Stdin)
+	}
+	return r.Execer.Run(ctx, cmd)
 }
 
 // TestKernelAdoptAcrossProcesses: each step is a new Backend, as each
@@ -215,13 +219,10 @@ func TestKernelAdoptAcrossProcesses(t *testing.T) {
 	macB := ir.MAC{0x52, 0x54, 0, 0, 0, 0x0b}
 
 	var p1 *Backend
-	rec := &recordNFT{}
+	rec := &recordExec{Execer: backend.OSExec{}}
 	l.apply(t, func(ctx context.Context) error {
 		var err error
-		if rec.Interface, err = knftables.New("", ""); err != nil {
-			return err
-		}
-		if p1, err = New(Options{NFT: rec}); err != nil {
+		if p1, err = New(Options{Exec: rec, Transport: TransportProgram}); err != nil {
 			return err
 		}
 		return p1.Apply(ctx, vmPolicy("va", macA))

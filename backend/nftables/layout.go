@@ -124,9 +124,7 @@ func (l layout) skeleton(tx *knftables.Transaction) {
 		tx.Add(&knftables.Table{Family: f, Name: l.table, Comment: ptr("gonwfilter: managed by a program, do not edit")})
 	}
 	tx.Add(marker(br, l.table, l.tag(), "gonwfilter layout version, conntrack path and mark mask"))
-	ifmap := func(f knftables.Family, name string) {
-		tx.Add(&knftables.Map{Family: f, Table: l.table, Name: name, Type: "ifname : verdict"})
-	}
+	ifmap := func(f knftables.Family, name string) { tx.Add(l.dispatchMap(f, name)) }
 	rule := func(f knftables.Family, chain, text string) {
 		tx.Add(&knftables.Rule{Family: f, Table: l.table, Chain: chain, Rule: text})
 	}
@@ -159,11 +157,11 @@ func (l layout) skeleton(tx *knftables.Transaction) {
 		// The bridge forward hook at -200 runs before br_netfilter (-1)
 		// passes the packet to the inet forward hook: mark the output port.
 		ifmap(br, mapMarkTo)
-		tx.Add(&knftables.Map{Family: br, Table: l.table, Name: mapPortIDs, Type: "ifname : mark"})
+		ifmap(br, mapPortIDs)
 		tx.Add(baseChain(br, l.table, chainForward, knftables.ForwardHook, knftables.FilterPriority))
 		rule(br, chainForward, "oifname vmap @"+mapMarkTo)
 		for _, m := range []string{mapFI, mapFO, mapHI} {
-			tx.Add(&knftables.Map{Family: inet, Table: l.table, Name: m, Type: "mark : verdict"})
+			ifmap(inet, m)
 		}
 		tx.Add(baseChain(inet, l.table, chainForward, knftables.ForwardHook, knftables.FilterPriority))
 		tx.Add(baseChain(inet, l.table, chainInput, knftables.InputHook, knftables.FilterPriority))
@@ -173,13 +171,33 @@ func (l layout) skeleton(tx *knftables.Transaction) {
 	}
 }
 
-// sameOctetSet adds the set that lets a rule test ARP sender IP == target IP
-// octet by octet (nft cannot compare two packet fields). It is added with the
-// first rule that needs it.
+// dispatchMap is the declaration of one of the layout's dispatch maps, name
+// in the table of family f: keyed by interface name, or (inet table, on the
+// br_netfilter path) by packet mark; port-ids maps interface names to marks.
+func (l layout) dispatchMap(f knftables.Family, name string) *knftables.Map {
+	typ := "ifname : verdict"
+	switch {
+	case name == mapPortIDs:
+		typ = "ifname : mark"
+	case f == knftables.InetFamily:
+		typ = "mark : verdict"
+	}
+	return &knftables.Map{Family: f, Table: l.table, Name: name, Type: typ}
+}
+
+// sameOctetDecl is the declaration of the set that lets a rule test ARP
+// sender IP == target IP octet by octet (nft cannot compare two packet
+// fields).
+func (l layout) sameOctetDecl() *knftables.Set {
+	return &knftables.Set{Family: knftables.BridgeFamily, Table: l.table, Name: setSameOctet, TypeOf: "@nh,112,8 . @nh,192,8",
+		Comment: ptr("pairs of equal octets: ARP sender IP == target IP")}
+}
+
+// sameOctetSet adds the same-octet set with its elements. It is added with
+// the first rule that needs it.
 func (l layout) sameOctetSet(tx *knftables.Transaction) {
 	br := knftables.BridgeFamily
-	tx.Add(&knftables.Set{Family: br, Table: l.table, Name: setSameOctet, TypeOf: "@nh,112,8 . @nh,192,8",
-		Comment: ptr("pairs of equal octets: ARP sender IP == target IP")})
+	tx.Add(l.sameOctetDecl())
 	for i := range 256 {
 		v := fmt.Sprint(i)
 		tx.Add(&knftables.Element{Family: br, Table: l.table, Set: setSameOctet, Key: []string{v, v}})

@@ -54,10 +54,18 @@ const DefaultConnlimitSetSize = 65535
 
 // Options configure a Backend.
 type Options struct {
-	// NFT runs nft. It must have no default family and table
+	// NFT runs nft transactions. It must have no default family and table
 	// (knftables.New("", "") or knftables.NewFake("", "")): the backend spans
-	// a bridge and an inet table. nil means knftables.New("", "").
+	// a bridge and an inet table. nil (the default, and the fast choice)
+	// means the backend sends scripts itself, through Transport, folded so
+	// that nft 1.0.x need not read every chain in the namespace before
+	// adding a binding (see "Speed" in the package documentation); it still
+	// uses knftables.New("", "") to check and list. When NFT is given,
+	// transactions go through it as knftables writes them.
 	NFT knftables.Interface
+	// Transport selects how scripts reach the kernel when NFT is nil:
+	// libnftables when it loads (the default), or the nft program.
+	Transport Transport
 	// TableNFT returns an Interface bound to one of the backend's tables
 	// (family and Table), used only to list that table, once, when a Backend
 	// adopts what an earlier process installed (see "Adoption" in the package
@@ -86,7 +94,8 @@ type Options struct {
 	// IPSets reads kernel ipsets that rules reference but SetMembers never
 	// defined. nil means netlink in the calling thread's network namespace.
 	IPSets IPSetReader
-	// Exec runs "nft --version" for Probe (default backend.OSExec).
+	// Exec runs nft (see NFT) and "nft --version" for Probe (default
+	// backend.OSExec).
 	Exec backend.Execer
 	// Logger receives debug and warning messages (default slog.Default()).
 	Logger *slog.Logger

@@ -63,20 +63,31 @@ func splitFamilies(members []netip.Prefix, oneFamily bool) (v4, v6 []netip.Prefi
 
 // writeSet creates both family sets of name (if missing) and replaces their members.
 func (b *Backend) writeSet(tx *knftables.Transaction, name string, ns *namedSet) {
-	fam := b.lay.l3Family()
 	for _, v6 := range []bool{false, true} {
-		typ, members := "ipv4_addr", ns.v4
+		members := ns.v4
 		if v6 {
-			typ, members = "ipv6_addr", ns.v6
+			members = ns.v6
 		}
-		set := &knftables.Set{Family: fam, Table: b.lay.table, Name: ipsetName(name, v6), Type: typ,
-			Flags: []knftables.SetFlag{knftables.IntervalFlag}, AutoMerge: ptr(true)}
-		tx.Add(set)
+		set := b.declareSet(tx, name, v6)
 		tx.Flush(set)
 		for _, p := range members {
-			tx.Add(&knftables.Element{Family: fam, Table: b.lay.table, Set: set.Name, Key: []string{prefixText(p)}})
+			tx.Add(&knftables.Element{Family: set.Family, Table: set.Table, Set: set.Name, Key: []string{prefixText(p)}})
 		}
 	}
+}
+
+// declareSet adds the nft set of one family of name to tx: it creates the
+// set, or, when it exists, changes nothing but lets the transaction's rules
+// reference it (see foldScript).
+func (b *Backend) declareSet(tx *knftables.Transaction, name string, v6 bool) *knftables.Set {
+	typ := "ipv4_addr"
+	if v6 {
+		typ = "ipv6_addr"
+	}
+	set := &knftables.Set{Family: b.lay.l3Family(), Table: b.lay.table, Name: ipsetName(name, v6), Type: typ,
+		Flags: []knftables.SetFlag{knftables.IntervalFlag}, AutoMerge: ptr(true)}
+	tx.Add(set)
+	return set
 }
 
 func (b *Backend) deleteSet(tx *knftables.Transaction, name string) {

@@ -43,7 +43,7 @@ import (
 var backends = map[string]func(backend.Execer) (backend.Backend, error){}
 
 func main() {
-	names := flag.String("backend", strings.Join(backendNames(), ","), "comma-separated backends to measure side by side: "+strings.Join(backendNames(), ", "))
+	names := flag.String("backend", "nftables,xtables", "comma-separated backends to measure side by side: "+strings.Join(backendNames(), ", "))
 	sizes := flag.String("n", "1,100,1000", "comma-separated numbers of bindings")
 	reps := flag.Int("reps", 7, "repetitions of add-one, remove-one and bare (medians are reported)")
 	flag.Parse()

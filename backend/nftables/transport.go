@@ -1,0 +1,72 @@
+package nftables
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gonwfilter/gonwfilter/backend"
+)
+
+// Transport says how a Backend that runs nft itself (Options.NFT nil) hands
+// its scripts to the kernel.
+type Transport uint8
+
+const (
+	// TransportAuto uses libnftables when it loads, else the nft program.
+	TransportAuto Transport = iota
+	// TransportLibrary calls libnftables (libnftables.so.1, which the
+	// nftables package installs; loaded at run time, no cgo) through one
+	// nft context that lives as long as the Backend. Its netlink socket is
+	// opened in the network namespace of the calling thread at the
+	// Backend's first change and stays there. Every transaction saves the
+	// nft process start and the wait for the kernel's deferred release (an
+	// RCU grace period) that each exiting nft process pays.
+	TransportLibrary
+	// TransportProgram runs "nft -f -" through Options.Exec, one process
+	// per transaction, in the network namespace of the calling thread.
+	TransportProgram
+)
+
+var transportNames = [...]string{"auto", "library", "program"}
+
+// String returns "auto", "library" or "program".
+func (t Transport) String() string {
+	if int(t) < len(transportNames) {
+		return transportNames[t]
+	}
+	return fmt.Sprintf("transport(%d)", t)
+}
+
+// transport sends one nft script as one transaction.
+type transport interface {
+	// run sends script; nothing of it takes effect if it fails.
+	run(ctx context.Context, script string) error
+	// close releases what the transport holds; later runs fail.
+	close() error
+}
+
+// programTransport runs the nft program.
+type programTransport struct{ exec backend.Execer }
+
+func (p programTransport) run(ctx context.Context, script string) error {
+	_, err := p.exec.Run(ctx, backend.Command{Path: "nft", Args: []string{"-f", "-"}, Stdin: []byte(script)})
+	return err
+}
+
+func (programTransport) close() error { return nil }
+
+// newTransport returns the transport t selects.
+func newTransport(t Transport, exec backend.Execer) (transport, error) {
+	switch t {
+	case TransportProgram:
+		return programTransport{exec}, nil
+	case TransportLibrary:
+		return newLibTransport()
+	case TransportAuto:
+		if lt, err := newLibTransport(); err == nil {
+			return lt, nil
+		}
+		return programTransport{exec}, nil
+	}
+	return nil, fmt.Errorf("transport %v: %w", t, ErrInvalidOption)
+}
