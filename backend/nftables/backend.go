@@ -232,13 +232,15 @@ func (b *Backend) plan(ctx context.Context, st *state, gs []*ir.Graph) (*knftabl
 			return nil, nil, err
 		}
 	}
+	var adds []elemObj
 	for _, c := range changes {
 		if c.replace {
 			b.lay.writeDiff(tx, c.old, nil, b.clSize)
 			c.old = nil
 		}
-		b.lay.writeDiff(tx, c.old, c.new, b.clSize)
+		adds = append(adds, b.lay.writeDiff(tx, c.old, c.new, b.clSize)...)
 	}
+	b.lay.writeElements(tx, adds)
 	b.dropUnusedImports(tx, next)
 	return tx, next, nil
 }

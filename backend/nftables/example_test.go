@@ -34,30 +34,26 @@ func ExampleBackend_Render() {
 	}
 	// Rules go out in one block per chain, map elements with their map's
 	// declaration: nft then needs no list of the namespace's chains.
-	fmt.Print(s.Sections[0].Text[strings.Index(s.Sections[0].Text, "add chain bridge gonwfilter from/vnet0"):])
+	fmt.Print(s.Sections[0].Text[strings.Index(s.Sections[0].Text, "add chain bridge gonwfilter markto/vnet0"):])
 	// The same graph applied twice sends nothing the second time.
 	_ = b.Apply(context.Background(), g)
 
 	// Output:
-	// add chain bridge gonwfilter from/vnet0
-	// add chain inet gonwfilter fi/vnet0
-	// add chain inet gonwfilter fo/vnet0
-	// add chain bridge gonwfilter markto/vnet0
-	// add chain bridge gonwfilter from/vnet0 {
-	//	meta mark set meta mark & 0xfffe000f | 0x00000010
-	// }
-	// add chain inet gonwfilter fi/vnet0 {
-	//	meta nfproto ipv4 meta l4proto 6 th sport 22 ct state established return
-	//	meta nfproto ipv4 ct state new,established return
-	//	meta nfproto ipv4 drop
+	// add chain bridge gonwfilter markto/vnet0 {
+	//	meta mark set meta mark & 0xc001ffff | 0x00020000
 	// }
 	// add chain inet gonwfilter fo/vnet0 {
 	//	meta nfproto ipv4 meta l4proto 6 th dport 22 ct state new,established accept
 	//	meta nfproto ipv4 ct state established accept
 	//	meta nfproto ipv4 drop
 	// }
-	// add chain bridge gonwfilter markto/vnet0 {
-	//	meta mark set meta mark & 0xc001ffff | 0x00020000
+	// add chain inet gonwfilter fi/vnet0 {
+	//	meta nfproto ipv4 meta l4proto 6 th sport 22 ct state established return
+	//	meta nfproto ipv4 ct state new,established return
+	//	meta nfproto ipv4 drop
+	// }
+	// add chain bridge gonwfilter from/vnet0 {
+	//	meta mark set meta mark & 0xfffe000f | 0x00000010
 	// }
 	// add map bridge gonwfilter l2-from { type ifname : verdict ; elements = { "vnet0" : jump from/vnet0 } ; }
 	// add map inet gonwfilter fi { type mark : verdict ; elements = { 0x00000010 : jump fi/vnet0 } ; }

@@ -17,7 +17,8 @@ import (
 //
 //   - a run of "add rule F T C r" lines for one chain becomes one
 //     "add chain F T C { r … }" block, which appends the same rules in the
-//     same order (to a new or an existing chain);
+//     same order (to a new or an existing chain), and replaces an
+//     "add chain F T C" right before it;
 //   - a run of "add element F T S { e }" lines for one set or map becomes
 //     one "add set|map F T S { declaration ; elements = { e, … } ; }" command,
 //     using the declaration written earlier in the same script (re-adding an
@@ -67,6 +68,13 @@ func foldScript(text string) string {
 			continue
 		}
 		rest = next
+		if key, ok := strings.CutPrefix(line, "add chain "); ok {
+			// The block that follows creates the chain: no need to say
+			// it twice.
+			if k, r, ok := splitRule(firstOf(rest)); ok && k == key && foldableRule(r, k, declared) {
+				continue
+			}
+		}
 		if key, ok := setDeclKey(line); ok {
 			declared[key] = line
 			// The declaration goes out with the elements that follow.

@@ -17,6 +17,18 @@ func TestFoldScript(t *testing.T) {
 	for _, c := range []struct {
 		name, in, want string
 	}{{
+		name: "a chain declared apart from its rules keeps its declaration",
+		in: `add chain bridge t a
+add chain bridge t b
+add rule bridge t a accept
+`,
+		want: `add chain bridge t a
+add chain bridge t b
+add chain bridge t a {
+	accept
+}
+`,
+	}, {
 		name: "rules of one chain become one block, runs stay apart",
 		in: `add chain bridge t a
 add rule bridge t a ether type 0x0800 jump a/sub
@@ -24,8 +36,7 @@ add rule bridge t a drop
 add rule bridge t b accept
 add rule bridge t a accept
 `,
-		want: `add chain bridge t a
-add chain bridge t a {
+		want: `add chain bridge t a {
 	ether type 0x0800 jump a/sub
 	drop
 }
