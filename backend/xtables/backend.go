@@ -256,23 +256,56 @@ type loadedTool struct {
 	prev map[string]*portState // nil value: the port had nothing installed
 }
 
-// run loads the tools in order. On failure it reverts the tools already
-// loaded and returns the error.
+// run loads the tools that have changes, all at the same time: each has
+// its own tables and state, and no order between them is safer than
+// another. If any fails, the ones that were loaded are put back and the
+// errors returned.
 func (b *Backend) run(ctx context.Context, changes [len(tools)][]change) error {
-	var loaded []loadedTool
+	type job struct {
+		t   tool
+		x   *txn
+		s   *staged
+		ran bool
+		err error
+	}
+	var jobs []*job
 	for _, t := range tools {
-		prev, err := b.load(ctx, t, changes[t])
+		x := newTxn(t)
+		s, err := b.plan(x, b.state[t], changes[t])
 		if err != nil {
-			// Put the earlier tools back even if ctx was cancelled (which may
-			// be why this tool failed), but not forever.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
-			b.revert(rctx, loaded)
-			cancel()
 			return err
 		}
-		loaded = append(loaded, loadedTool{t, prev})
+		jobs = append(jobs, &job{t: t, x: x, s: s})
 	}
-	return nil
+	var fns []func()
+	for _, j := range jobs {
+		if !j.x.empty() {
+			fns = append(fns, func() { j.ran, j.err = true, b.restore(ctx, j.t, j.x) })
+		}
+	}
+	errs := []error{together(fns...)}
+	var loaded []loadedTool
+	for _, j := range jobs {
+		switch {
+		case j.x.empty():
+			b.state[j.t].commit(j.s)
+		case j.ran && j.err == nil:
+			b.state[j.t].commit(j.s)
+			loaded = append(loaded, loadedTool{j.t, j.s.prev})
+		default:
+			errs = append(errs, j.err)
+		}
+	}
+	err := errors.Join(errs...)
+	if err == nil {
+		return nil
+	}
+	// Put the loaded tools back even if ctx was cancelled (which may be why
+	// another failed), but not forever.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+	b.revert(rctx, loaded)
+	cancel()
+	return err
 }
 
 // load plans and runs one tool's transaction and commits its state.

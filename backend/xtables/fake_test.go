@@ -3,6 +3,7 @@ package xtables
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -43,6 +44,22 @@ func (f *fakeExec) restores() []string {
 			out = append(out, c.Path+"\n"+string(c.Stdin))
 		}
 	}
+	return out
+}
+
+// byTool orders the restore runs of one change (which run at the same
+// time) as the tools are listed: ebtables, iptables, ip6tables.
+func byTool(runs []string) []string {
+	rank := func(run string) int {
+		for i, t := range tools {
+			if strings.HasPrefix(run, t.restore()+"\n") {
+				return i
+			}
+		}
+		return len(tools)
+	}
+	out := slices.Clone(runs)
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
 	return out
 }
 

@@ -66,14 +66,14 @@ type countingExec struct {
 
 // toolTime is what the runs of one program took.
 type toolTime struct {
-	runs   int
-	d, cpu time.Duration
+	runs int
+	d    time.Duration
 }
 
 func (c *countingExec) Run(ctx context.Context, cmd backend.Command) ([]byte, error) {
-	start, cpu := time.Now(), childCPU()
+	start := time.Now()
 	out, err := c.Execer.Run(ctx, cmd)
-	d, used := time.Since(start), childCPU()-cpu
+	d := time.Since(start)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n++
@@ -81,7 +81,7 @@ func (c *countingExec) Run(ctx context.Context, cmd backend.Command) ([]byte, er
 		c.tools = map[string]toolTime{}
 	}
 	t := c.tools[cmd.Path]
-	t.runs, t.d, t.cpu = t.runs+1, t.d+d, t.cpu+used
+	t.runs, t.d = t.runs+1, t.d+d
 	c.tools[cmd.Path] = t
 	return out, err
 }
