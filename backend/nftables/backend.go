@@ -369,8 +369,10 @@ func (b *Backend) run(ctx context.Context, tx *knftables.Transaction) error {
 	return b.tr.run(ctx, text)
 }
 
-// Close releases the libnftables context (see TransportLibrary); the
-// installed rules stay. A closed Backend fails to apply and tear down.
+// Close releases the libnftables context and its netlink socket (see
+// TransportLibrary); the installed rules stay. Call it when done with a
+// Backend that may have changed something: nothing else frees them before
+// the process ends. A closed Backend fails to apply and tear down.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()

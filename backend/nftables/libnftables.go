@@ -55,11 +55,12 @@ func loadLibnftables() error {
 // serialises calls (the Backend's mutex); the context is not thread-safe.
 type libTransport struct {
 	// ctx is the nft context, 0 until the first run opens it (and its
-	// netlink socket) in the calling thread's network namespace.
+	// netlink socket) in the calling thread's network namespace. Only close
+	// frees it: freeing it from a GC cleanup crashed the process (seen with
+	// nftables 1.0.6), so a Backend dropped without Close keeps it until
+	// the process ends.
 	ctx    uintptr
 	closed bool
-	// cleanup frees ctx if the Backend is dropped without Close.
-	cleanup runtime.Cleanup
 }
 
 func newLibTransport() (*libTransport, error) {
@@ -105,7 +106,6 @@ func (l *libTransport) open() error {
 	libnft.bufferOutput(c)
 	libnft.bufferError(c)
 	l.ctx = c
-	l.cleanup = runtime.AddCleanup(l, func(c uintptr) { libnft.ctxFree(c) }, c)
 	return nil
 }
 
@@ -115,7 +115,6 @@ func (l *libTransport) close() error {
 	}
 	l.closed = true
 	if l.ctx != 0 {
-		l.cleanup.Stop()
 		libnft.ctxFree(l.ctx)
 		l.ctx = 0
 	}

@@ -25,6 +25,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -244,6 +245,11 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 	}
 	if err := be.Teardown(ctx, devs...); err != nil {
 		return r, fmt.Errorf("teardown: %w", err)
+	}
+	if c, ok := be.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return r, err
+		}
 	}
 	time.Sleep(settle(n))
 	return r, nil
