@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
@@ -94,6 +95,7 @@ func (l *lab) backend(t *testing.T, path ConntrackPath) *Backend {
 		b, err = New(Options{Conntrack: path})
 		return err
 	}))
+	t.Cleanup(func() { assert.NoError(t, b.Close()) })
 	return b
 }
 

@@ -3,6 +3,7 @@ package nftables
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gonwfilter/gonwfilter/backend"
@@ -27,6 +28,7 @@ func TestKernelSuite(t *testing.T) {
 					b, err = New(Options{ConntrackDirection: ctdir})
 					return err
 				}))
+				t.Cleanup(func() { assert.NoError(t, b.Close()) })
 				return b
 			}, kerneltest.SimOptions(sim.Options{ConntrackDirection: ctdir}))
 		})
