@@ -159,8 +159,9 @@
 // and 1–2 s at 5000 (wall time on a shared machine; names over netlink,
 // then one nft run per dispatch map), once per Backend; listing the names
 // with nft instead dumps every rule as JSON and took 2.4 s at 1000.
-// Processes are not serialized: two running at once can overwrite each
-// other's changes.
+// Processes are not serialized by the backend: two running at once can
+// overwrite each other's changes (nwfilterctl takes a lock per network
+// namespace for that reason).
 //
 // # Performance
 //

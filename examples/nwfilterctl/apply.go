@@ -24,7 +24,8 @@ With --netns NAME everything runs inside the network namespace NAME (as
 listed by 'ip netns'), and the host's own rules are not touched.
 
 Each run is a new process: both backends adopt what earlier runs installed,
-so bindings a run is not given stay as they are.`,
+so bindings a run is not given stay as they are. Runs that change the same
+network namespace wait for each other (a lock file in /run/gonwfilter).`,
 	define: func(fs *flag.FlagSet, out output) func(context.Context, []string) error {
 		var (
 			bf    bindingFlags
@@ -43,7 +44,7 @@ so bindings a run is not given stay as they are.`,
 			if err != nil {
 				return err
 			}
-			return netns.do(func() error {
+			return netns.change(ctx, func() error {
 				b, err := be.open(ctx, bindings)
 				if err != nil {
 					return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"runtime"
@@ -18,8 +19,18 @@ func (n *netnsFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&n.name, "netns", "", "run inside the network namespace `NAME` (see 'ip netns list')")
 }
 
-// do runs fn inside the namespace the flag names, if any.
-func (n *netnsFlag) do(fn func() error) error { return inNetns(n.name, fn) }
+// change runs fn inside the namespace the flag names, if any, holding that
+// namespace's lock (see lockNetns).
+func (n *netnsFlag) change(ctx context.Context, fn func() error) error {
+	return inNetns(n.name, func() error {
+		unlock, err := lockNetns(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		return fn()
+	})
+}
 
 // inNetns runs fn with the calling goroutine locked to an OS thread that is
 // switched into the named network namespace, so that the sockets fn opens and

@@ -37,7 +37,7 @@ shared structures go with the last binding. Give the same --backend and
 					return badInput(err)
 				}
 			}
-			return netns.do(func() error {
+			return netns.change(ctx, func() error {
 				b, err := be.open(ctx, nil)
 				if err != nil {
 					return err
