@@ -31,7 +31,9 @@ type Backend struct {
 	tableNFT func(family knftables.Family, table string) (knftables.Interface, error)
 
 	mu sync.Mutex
-	st state
+	// closed says Close was called.
+	closed bool
+	st     state
 	// adopted says the tables were listed (or Reset), see adopt.
 	adopted bool
 }
@@ -359,6 +361,9 @@ func (b *Backend) commit(ctx context.Context, tx *knftables.Transaction, next *s
 // run sends tx in one nft transaction: as a folded script through the
 // transport when the backend runs nft itself, else through Options.NFT.
 func (b *Backend) run(ctx context.Context, tx *knftables.Transaction) error {
+	if b.closed {
+		return fmt.Errorf("nftables: %w", ErrClosed)
+	}
 	if b.tr == nil {
 		return b.nft.Run(ctx, tx)
 	}
@@ -369,13 +374,14 @@ func (b *Backend) run(ctx context.Context, tx *knftables.Transaction) error {
 	return b.tr.run(ctx, text)
 }
 
-// Close releases the libnftables context and its netlink socket (see
-// TransportLibrary); the installed rules stay. Call it when done with a
-// Backend that may have changed something: nothing else frees them before
-// the process ends. A closed Backend fails to apply and tear down.
+// Close releases what the Backend holds; the installed rules stay. With
+// TransportLibrary that is the libnftables context and its netlink socket,
+// which nothing else frees before the process ends. A closed Backend fails
+// to apply and tear down.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.closed = true
 	if b.tr == nil {
 		return nil
 	}

@@ -63,8 +63,8 @@ type Options struct {
 	// uses knftables.New("", "") to check and list. When NFT is given,
 	// transactions go through it as knftables writes them.
 	NFT knftables.Interface
-	// Transport selects how scripts reach the kernel when NFT is nil:
-	// libnftables when it loads (the default), or the nft program.
+	// Transport selects how scripts reach the kernel when NFT is nil: the
+	// nft program (the default) or, experimentally, libnftables.
 	Transport Transport
 	// TableNFT returns an Interface bound to one of the backend's tables
 	// (family and Table), used only to list that table, once, when a Backend

@@ -61,16 +61,18 @@
 //
 // # Order across tools
 //
-// Apply loads ebtables first, then iptables, then ip6tables, each at most
-// once. Traffic is filtered at every instant by, per tool, either the old
-// or the new ruleset; between two tools' commits (a few milliseconds) a
-// packet may meet the new L2 rules and the old L3 rules. L2 goes first
-// because it holds the anti-spoofing (MAC, IP and ARP source checks) that
-// the L3 rules' address matches rely on, and because ebtables-restore is
-// the most likely to refuse input, so a failure there needs no rollback.
-// If a later tool fails, the tools already loaded are reverted to the
-// previous rules (rebuilt from the graphs kept in memory under the old
-// generation's names) and Apply returns the error.
+// Apply plans every tool's change first, then loads the tools that have
+// changes at the same time, each at most once: the first on the calling
+// goroutine, the others on threads that join the calling thread's network
+// namespace before they start their tool (see together). Traffic is
+// filtered at every instant by, per tool, either the old or the new
+// ruleset; between two tools' commits (a few milliseconds) a packet may
+// meet one tool's new rules and another's old ones, as it could when the
+// tools ran one after the other (the kernel commits one table at a time in
+// any case). A new binding's rules only ever add to what was there. If a
+// tool fails, the tools that were loaded are reverted to the previous rules
+// (rebuilt from the graphs kept in memory under the old generation's
+// names) and Apply returns the errors.
 //
 // # State
 //
@@ -150,6 +152,12 @@
 //     where it is reachable, which saved a quarter of the rules of
 //     clean-traffic (nine per binding) and about 15% of ebtables-restore's
 //     time.
+//
+//   - The tools of one change run at the same time (see Order across
+//     tools): their process starts, parsing and cache reads overlap, and
+//     only the kernel commits take turns. Adding one binding to 1000 went
+//     from 18–20 ms to 12–16 ms (medians of 7, examples/bench), applying
+//     1000 from 0.78 s to 0.64–0.75 s.
 //
 // Adding a binding costs one process per tool and time linear in the rules
 // already installed (the kernel and dump costs above), not in the

@@ -70,7 +70,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	fmt.Printf("cpu: CPU time of the processes run (libnftables, the nftables default, works inside this process: not counted); "+
+	fmt.Printf("cpu: CPU time of the processes run (nftables-library works inside this process: not counted); "+
 		"bare: the tools fed one binding's rendered script into an empty namespace\n"+
 		"add-one, remove-one and bare are medians of %d runs\n", *reps)
 	for _, n := range ns {

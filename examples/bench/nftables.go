@@ -11,9 +11,10 @@ func init() {
 	backends["nftables"] = func(ex backend.Execer) (backend.Backend, error) {
 		return nftables.New(nftables.Options{Exec: ex})
 	}
-	// The same backend sending every transaction through an nft process,
-	// to show what the library transport saves.
-	backends["nftables-program"] = func(ex backend.Execer) (backend.Backend, error) {
-		return nftables.New(nftables.Options{Exec: ex, Transport: nftables.TransportProgram})
+	// The same backend sending every transaction through libnftables
+	// inside this process (experimental), to show what the nft process
+	// costs.
+	backends["nftables-library"] = func(ex backend.Execer) (backend.Backend, error) {
+		return nftables.New(nftables.Options{Exec: ex, Transport: nftables.TransportLibrary})
 	}
 }

@@ -59,7 +59,7 @@ func TestThroughput(t *testing.T) {
 		cpu     []float64
 	}
 	configs := []*config{{name: "no filter", backend: "none"}}
-	// nftables-program differs from nftables only in how rules are loaded.
+	// nftables-library differs from nftables only in how rules are loaded.
 	for _, name := range []string{"nftables", "xtables"} {
 		for _, n := range ns {
 			configs = append(configs, &config{name: fmt.Sprintf("%s, %d other bindings", name, n), backend: name, n: n})
