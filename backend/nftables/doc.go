@@ -168,18 +168,39 @@
 // Per packet: two verdict-map lookups on the Ethernet layer and three on the
 // IP layer, whatever the number of bindings. Measured with examples/bench
 // (TCP from a peer VM to a VM bound to clean-traffic plus L3 rules, round
-// robin over labs): about 1.36, 1.33 and 1.46 GB/s with 0, 1000 and 5000
-// other bindings installed (xtables: 1.41 GB/s, 91 MB/s, 1 MB/s; no filter
-// 1.0 GB/s on that run; single runs vary by ±25% on a shared machine).
+// robin over labs, medians of 9): about 2.13, 1.74 and 2.11 GB/s with 0,
+// 1000 and 5000 other bindings installed (xtables: 2.04 GB/s, 142 MB/s,
+// 11 MB/s; no filter 2.0 GB/s on that run; single runs vary by ±25% on a
+// shared machine).
 //
-// Control plane: one nft process per change. Applying 1000 bindings of that
-// filter takes about 0.94 s (0.85 s of it nft), 5000 about 5.6 s. Adding or
-// removing one binding with N installed costs about 36 ms at N=1000 and
-// 0.2 s at N=5000, against 4 ms for the same script in an empty namespace:
-// nft 1.0.6 fetches every chain of every table before it adds a rule or a
-// map element (seen with strace: 12 000 chain messages per "nft -f" at
-// 1000 bindings). Current nftables releases fetch only tables and sets for
-// those commands, which removes that cost.
+// Control plane: one nft transaction per change, by default one "nft -f -"
+// process (Options.Transport; libnftables in this process is an
+// experimental option). Before it runs a script, nft 1.0.x reads from the
+// kernel what its commands need, and "add rule", "add element" and every
+// "delete" need every chain of every table: at 1000 bindings that read was
+// 12 000 chain messages and most of the cost of adding one. So the script
+// is folded (foldScript): a chain's rules go out as one
+// "add chain … { … }" block and map elements with their map's declaration
+// (plan declares every map and set its rules and elements use, which is a
+// no-op in the kernel for those that exist), and adding bindings then reads
+// only the list of tables. Elements of all the bindings of a change go out
+// map by map, and new chains are created with their rules, jump targets
+// first, so each is sent once.
+//
+// Measured with examples/bench (clean-traffic plus two L3 rules per
+// binding, medians of 7 runs, 2 shared cores): applying 1000 bindings takes
+// 0.85–0.9 s, 5000 about 6.5 s. With 1000 installed, adding one takes
+// 11–15 ms, 0.6–0.8 times the 16–20 ms of "nft -f" of the same binding's
+// whole script (tables and base chains included) into an empty namespace;
+// it was 30 ms before folding. Removing one takes 30 ms: deletions still
+// make nft read every chain. What still grows with the number of bindings
+// is the kernel's commit: a transaction that adds a rule or element with a
+// verdict makes nf_tables validate every chain reachable from the table's
+// base chains (strace: the commit's sendmsg takes 0.3–0.5 ms with one
+// binding installed, 9.5–14 ms with 1000; bridge table about 8 ms, inet
+// 2.5 ms), so adding one at 5000 takes about 70 ms. Splitting bindings over
+// several tables would bound that, at the price of a verdict-map lookup per
+// table on every packet; we keep one lookup.
 //
 // # Names and comments
 //

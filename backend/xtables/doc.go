@@ -156,8 +156,10 @@
 //   - The tools of one change run at the same time (see Order across
 //     tools): their process starts, parsing and cache reads overlap, and
 //     only the kernel commits take turns. Adding one binding to 1000 went
-//     from 18–20 ms to 12–16 ms (medians of 7, examples/bench), applying
-//     1000 from 0.78 s to 0.64–0.75 s.
+//     from 18–20 ms to a median of 18 ms over five examples/bench runs
+//     (12.3–22.8 ms: the machine is noisy; ebtables-restore alone takes
+//     12–16 ms of it, about 9.5 ms of which is its kernel commit), applying
+//     1000 from 0.78 s to 0.64–0.86 s.
 //
 // Adding a binding costs one process per tool and time linear in the rules
 // already installed (the kernel and dump costs above), not in the
