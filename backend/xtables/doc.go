@@ -115,6 +115,7 @@
 //     bindings with ebtables-restore more than three times faster (1.9 s to
 //     0.55 s). libvirt's names (Options.LibvirtNames) do not sort together,
 //     so under them the walks still grow with the bindings (2.6 s to 1.1 s).
+//
 //   - -F walks every rule appended earlier in the same input, so removals
 //     are written before the new rules (see txn); deleting a rule by
 //     specification searches its chain from the start, so deletions are
@@ -123,6 +124,7 @@
 //     about 4.5 s; what is left is the chain list walk above, because a
 //     generation's letter comes before the port device in a root chain's
 //     name, so the two generations of a binding do not sort together.
+//
 //   - ebtables-restore fetches the rules of every chain its input names,
 //     and of the built-in chains, whenever it changes a user-defined chain;
 //     iptables-restore fetches a chain's rules to delete a rule from it by
@@ -140,13 +142,16 @@
 //     the chain list. Removing a binding still reads libvirt-in, -out,
 //     -in-post and -host-in (iptables), which hold one rule per binding.
 //     *-restore cannot delete by handle.
+//
 //   - The kernel validates every rule reachable from the table's base
 //     chains on each commit that adds a rule with a verdict, so each commit
 //     costs time linear in the rules of the table (about 40% of adding a
 //     binding to 1000, in each tool).
+//
 //   - A commit that deletes rules or chains makes the tool's final close of
 //     its netlink socket wait for the kernel to release them (9 ms in
 //     strace), so removing costs more wall time than CPU time.
+//
 //   - ebtables-nft writes a user-defined chain's ACCEPT policy as a rule at
 //     its end; our chains have policy RETURN and a closing -j ACCEPT only
 //     where it is reachable, which saved a quarter of the rules of
