@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/coreos/go-iptables v0.8.0
-	github.com/ebitengine/purego v0.8.4
+	github.com/ebitengine/purego v0.11.3
 	github.com/stretchr/testify v1.12.1
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5

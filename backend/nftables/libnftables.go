@@ -18,6 +18,8 @@ const libnftablesName = "libnftables.so.1"
 var libnft struct {
 	once sync.Once
 	err  error
+	// mu serialises every call into the library.
+	mu sync.Mutex
 
 	ctxNew         func(flags uint32) uintptr
 	ctxFree        func(ctx uintptr)
@@ -51,16 +53,17 @@ func loadLibnftables() error {
 	return libnft.err
 }
 
-// libTransport runs scripts through one libnftables context. Its caller
-// serialises calls (the Backend's mutex); the context is not thread-safe.
+// libTransport runs scripts through one libnftables context. Calls into
+// libnftables are serialised process-wide (libnft.mu): a context is not
+// thread-safe, and the library keeps some state, such as its interface
+// cache, in globals.
 type libTransport struct {
 	// ctx is the nft context, 0 until the first run opens it (and its
-	// netlink socket) in the calling thread's network namespace. Only close
-	// frees it: freeing it from a GC cleanup crashed the process (seen with
-	// nftables 1.0.6), so a Backend dropped without Close keeps it until
-	// the process ends.
+	// netlink socket) in the calling thread's network namespace.
 	ctx    uintptr
 	closed bool
+	// cleanup frees ctx if the Backend is dropped without Close.
+	cleanup runtime.Cleanup
 }
 
 func newLibTransport() (*libTransport, error) {
@@ -77,6 +80,8 @@ func (l *libTransport) run(ctx context.Context, script string) error {
 	if err := ctx.Err(); err != nil {
 		return err // a running C call cannot be interrupted; do not start one
 	}
+	libnft.mu.Lock()
+	defer libnft.mu.Unlock()
 	if l.ctx == 0 {
 		if err := l.open(); err != nil {
 			return err
@@ -106,7 +111,15 @@ func (l *libTransport) open() error {
 	libnft.bufferOutput(c)
 	libnft.bufferError(c)
 	l.ctx = c
+	l.cleanup = runtime.AddCleanup(l, freeContext, c)
 	return nil
+}
+
+// freeContext frees an nft context and closes its netlink socket.
+func freeContext(c uintptr) {
+	libnft.mu.Lock()
+	defer libnft.mu.Unlock()
+	libnft.ctxFree(c)
 }
 
 func (l *libTransport) close() error {
@@ -115,7 +128,8 @@ func (l *libTransport) close() error {
 	}
 	l.closed = true
 	if l.ctx != 0 {
-		libnft.ctxFree(l.ctx)
+		l.cleanup.Stop()
+		freeContext(l.ctx)
 		l.ctx = 0
 	}
 	return nil

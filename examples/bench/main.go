@@ -259,7 +259,7 @@ func measure(ctx context.Context, newBackend func(backend.Execer) (backend.Backe
 // (it does so in the background, after the change that removed them)
 // before the next measurement starts.
 func settle(n int) time.Duration {
-	return 100*time.Millisecond + time.Duration(n)*400*time.Microsecond
+	return 200*time.Millisecond + time.Duration(n)*time.Millisecond
 }
 
 // bareArgs are the arguments a script section's tool is run with when fed
