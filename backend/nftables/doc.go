@@ -188,19 +188,22 @@
 // first, so each is sent once.
 //
 // Measured with examples/bench (clean-traffic plus two L3 rules per
-// binding, medians of 7 runs, 2 shared cores): applying 1000 bindings takes
-// 0.85–0.9 s, 5000 about 6.5 s. With 1000 installed, adding one takes
-// 11–15 ms, 0.6–0.8 times the 16–20 ms of "nft -f" of the same binding's
-// whole script (tables and base chains included) into an empty namespace;
-// it was 30 ms before folding. Removing one takes 30 ms: deletions still
-// make nft read every chain. What still grows with the number of bindings
-// is the kernel's commit: a transaction that adds a rule or element with a
-// verdict makes nf_tables validate every chain reachable from the table's
-// base chains (strace: the commit's sendmsg takes 0.3–0.5 ms with one
-// binding installed, 9.5–14 ms with 1000; bridge table about 8 ms, inet
-// 2.5 ms), so adding one at 5000 takes about 70 ms. Splitting bindings over
+// binding, medians of 7 runs within each of 4 bench runs, 2 shared cores):
+// applying 1000 bindings takes 0.88–1.01 s, 5000 5.8–7.0 s. With 1000
+// installed, adding one takes 13–17 ms, 0.67–1.12 times (median 0.91) the
+// "nft -f" of the same binding's whole script (tables and base chains
+// included) into an empty namespace; it was 30 ms before folding. At 5000,
+// 64–76 ms against 177–184 ms for the unfolded script in the same runs.
+// Removing one takes 31–39 ms: deletions still make nft read every chain.
+// What still grows with the number of bindings is the kernel's commit: a
+// transaction that adds a rule or element with a verdict makes nf_tables
+// validate every chain reachable from the table's base chains (strace: the
+// commit's sendmsg takes 0.3–0.5 ms with one binding installed, 9.5–14 ms
+// with 1000; bridge table about 8 ms, inet 2.5 ms). Splitting bindings over
 // several tables would bound that, at the price of a verdict-map lookup per
-// table on every packet; we keep one lookup.
+// table on every packet; we keep one lookup. TransportLibrary also saves
+// the nft process and its exit (adding one 0.65–0.92 times, removing one a
+// quarter to a third of the time of the program transport).
 //
 // # Names and comments
 //
