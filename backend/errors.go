@@ -10,6 +10,9 @@ import (
 // ErrFeatureMissing is matched by every *FeatureError (errors.Is).
 var ErrFeatureMissing = errors.New("kernel or tool feature missing")
 
+// ErrClosed is wrapped by changes asked of a backend after its Close.
+var ErrClosed = errors.New("backend closed")
+
 // FeatureError reports a rule that needs a kernel or tool feature this host
 // lacks, e.g. the connlimit match or the ebtables program.
 type FeatureError struct {

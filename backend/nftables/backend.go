@@ -362,7 +362,7 @@ func (b *Backend) commit(ctx context.Context, tx *knftables.Transaction, next *s
 // transport when the backend runs nft itself, else through Options.NFT.
 func (b *Backend) run(ctx context.Context, tx *knftables.Transaction) error {
 	if b.closed {
-		return fmt.Errorf("nftables: %w", ErrClosed)
+		return fmt.Errorf("nftables: %w", backend.ErrClosed)
 	}
 	if b.tr == nil {
 		return b.nft.Run(ctx, tx)

@@ -22,8 +22,6 @@ var (
 	ErrIPSetMissing = errors.New("ipset not found")
 	// ErrSetInUse is wrapped by DeleteSet while a rule references the set.
 	ErrSetInUse = errors.New("set is referenced by a binding")
-	// ErrClosed is wrapped by changes asked of a Backend after Close.
-	ErrClosed = errors.New("backend closed")
 )
 
 // RuleError says which rule of which binding could not be rendered.

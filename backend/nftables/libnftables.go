@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/gonwfilter/gonwfilter/backend"
 )
 
 // libnftablesName is the shared library the nftables package installs.
@@ -75,7 +77,7 @@ func newLibTransport() (*libTransport, error) {
 
 func (l *libTransport) run(ctx context.Context, script string) error {
 	if l.closed {
-		return ErrClosed
+		return backend.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err // a running C call cannot be interrupted; do not start one

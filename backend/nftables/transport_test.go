@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gonwfilter/gonwfilter/backend"
 	"github.com/gonwfilter/gonwfilter/internal/netnstest"
 )
 
@@ -46,6 +47,6 @@ func TestKernelLibraryStaysInItsNamespace(t *testing.T) {
 
 	require.NoError(t, b.Close())
 	require.NoError(t, b.Close(), "closing twice is harmless")
-	assert.ErrorIs(t, home.Do(func() error { return b.Teardown(ctx, "vnet0") }), ErrClosed)
+	assert.ErrorIs(t, home.Do(func() error { return b.Teardown(ctx, "vnet0") }), backend.ErrClosed)
 	assert.Contains(t, list(home), "fi/vnet0", "a closed Backend changes nothing")
 }

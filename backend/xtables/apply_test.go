@@ -299,3 +299,14 @@ func TestResyncRereadsTheKernelAndReinstallsOnNextApply(t *testing.T) {
 	assert.Contains(t, runs[0], "-X gnwf-I-vnet0")
 	assert.Contains(t, runs[1], "-X gnwf-FI-vnet0")
 }
+
+func TestClosedBackendChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	b, fe := newFake(Options{SkipProbe: true})
+	require.NoError(t, b.Apply(ctx, kerneltest.CleanTrafficLike("vnet0", vmMAC, "10.0.0.2")))
+	require.NoError(t, b.Close())
+	n := fe.count()
+	assert.ErrorIs(t, b.Apply(ctx, kerneltest.CleanTrafficLike("vnet1", vmMAC2, "10.0.0.3")), backend.ErrClosed)
+	assert.ErrorIs(t, b.Teardown(ctx, "vnet0"), backend.ErrClosed)
+	assert.Equal(t, n, fe.count(), "no tool ran")
+}

@@ -53,8 +53,10 @@ type Backend struct {
 
 	mu      sync.Mutex
 	started bool
-	caps    *backend.Capabilities
-	state   [len(tools)]*toolState
+	// closed says Close was called.
+	closed bool
+	caps   *backend.Capabilities
+	state  [len(tools)]*toolState
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -261,6 +263,9 @@ type loadedTool struct {
 // another. If any fails, the ones that were loaded are put back and the
 // errors returned.
 func (b *Backend) run(ctx context.Context, changes [len(tools)][]change) error {
+	if b.closed {
+		return fmt.Errorf("xtables: %w", backend.ErrClosed)
+	}
 	type job struct {
 		t   tool
 		x   *txn
@@ -323,6 +328,16 @@ func (b *Backend) load(ctx context.Context, t tool, changes []change) (map[strin
 	}
 	st.commit(s)
 	return s.prev, nil
+}
+
+// Close implements io.Closer, like the nftables backend: the xtables
+// backend holds nothing between calls, so it only makes later changes fail
+// with backend.ErrClosed. The installed rules stay.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return nil
 }
 
 // revert puts tools back to the states recorded before they were loaded.
