@@ -95,10 +95,10 @@ func New(opts Options) (*Backend, error) {
 	}
 	var tr transport
 	if opts.NFT == nil {
-		if opts.NFT, err = knftables.New("", ""); err != nil {
+		if tr, err = newTransport(opts.Transport, opts.Exec); err != nil {
 			return nil, fmt.Errorf("nftables: %w", err)
 		}
-		if tr, err = newTransport(opts.Transport, opts.Exec); err != nil {
+		if opts.NFT, err = knftables.New("", ""); err != nil {
 			return nil, fmt.Errorf("nftables: %w", err)
 		}
 	}
