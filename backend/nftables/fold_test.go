@@ -179,6 +179,10 @@ func TestKernelFoldedEqualsKnftables(t *testing.T) {
 		{"replace one", func(ctx context.Context, b *Backend) error { return b.Apply(ctx, ipLayer("vnet0")) }},
 		{"change a rule", func(ctx context.Context, b *Backend) error { return b.Apply(ctx, changed) }},
 		{"add one", func(ctx context.Context, b *Backend) error { return b.Apply(ctx, fullBinding("vnet3")) }},
+		{"add awkward names", func(ctx context.Context, b *Backend) error {
+			return b.Apply(ctx, ipLayer("x;{}$@*"), l2Exotic("a,b"))
+		}},
+		{"remove awkward names", func(ctx context.Context, b *Backend) error { return b.Teardown(ctx, "x;{}$@*", "a,b") }},
 		{"remove one", func(ctx context.Context, b *Backend) error { return b.Teardown(ctx, "vnet1") }},
 		{"remove all", func(ctx context.Context, b *Backend) error {
 			return b.Teardown(ctx, "vnet0", "vnet2", "vnet3")
