@@ -1,7 +1,8 @@
-// Package nftables installs nwfilter rule graphs with nftables, through
-// sigs.k8s.io/knftables: every change is one nft transaction (one "nft -f"
-// run), so packets see either the old or the new rules of a binding, across
-// the Ethernet and the IP layer, and a failed change changes nothing.
+// Package nftables installs nwfilter rule graphs with nftables. Changes are
+// built as sigs.k8s.io/knftables transactions and sent as one nft
+// transaction each (one "nft -f -" run, or a libnftables call, see
+// Transport), so packets see either the old or the new rules of a binding,
+// across the Ethernet and the IP layer, and a failed change changes nothing.
 //
 // It gives the verdicts of the xtables backend (libvirt's ebtables and
 // iptables rendering) with O(1) dispatch per packet: base chains look the
