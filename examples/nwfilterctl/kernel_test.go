@@ -6,8 +6,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,4 +118,43 @@ func TestKernelApplyDefaultBackend(t *testing.T) {
 	rules := rulesets(t, lab.Netns)
 	assert.Contains(t, rules, "vnet0")
 	assert.Contains(t, rules, "vnet1")
+}
+
+// TestKernelConcurrentAppliesGetDistinctPortIDs: nwfilterctl runs that
+// change one namespace at the same time take turns (the namespace lock), so
+// each adopts what the previous one installed and the nftables port ids,
+// which dispatch IP-layer traffic, never collide.
+func TestKernelConcurrentAppliesGetDistinctPortIDs(t *testing.T) {
+	netnstest.Require(t, "nft")
+	lab := netnstest.New(t)
+	lockDir = t.TempDir()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ssh-only.xml"), []byte(`<filter name='ssh-only' chain='root'>
+  <rule action='accept' direction='in' priority='500'><tcp dstportstart='22'/></rule>
+  <rule action='drop' direction='inout' priority='1000'><all/></rule>
+</filter>`), 0o644))
+
+	const runs = 6
+	codes, stderrs := make([]int, runs), make([]string, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Go(func() {
+			codes[i], _, stderrs[i] = cli(t, "apply", "--backend", "nftables", "--conntrack", "br_netfilter",
+				"--netns", lab.Name(), "--filters-dir", dir, "--filter", "ssh-only",
+				"--portdev", fmt.Sprintf("vc%d", i), "--mac", fmt.Sprintf("52:54:00:00:0c:%02x", i))
+		})
+	}
+	wg.Wait()
+	for i := range runs {
+		require.Equal(t, exitOK, codes[i], "run %d: %s", i, stderrs[i])
+	}
+	out, _, err := lab.Run(context.Background(), "nft", "list", "map", "bridge", "gonwfilter", "port-ids")
+	require.NoError(t, err)
+	ids := regexp.MustCompile(`"vc\d" : (0x[0-9a-f]+)`).FindAllStringSubmatch(out, -1)
+	require.Len(t, ids, runs, out)
+	seen := map[string]bool{}
+	for _, m := range ids {
+		assert.False(t, seen[m[1]], "port id %s given twice:\n%s", m[1], out)
+		seen[m[1]] = true
+	}
 }
