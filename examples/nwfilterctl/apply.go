@@ -25,7 +25,8 @@ listed by 'ip netns'), and the host's own rules are not touched.
 
 Each run is a new process: both backends adopt what earlier runs installed,
 so bindings a run is not given stay as they are. Runs that change the same
-network namespace wait for each other (a lock file in /run/gonwfilter).`,
+network namespace wait for each other (a lock file in $GONWFILTER_LOCK_DIR,
+default /run/gonwfilter).`,
 	define: func(fs *flag.FlagSet, out output) func(context.Context, []string) error {
 		var (
 			bf    bindingFlags

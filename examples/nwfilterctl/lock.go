@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,9 @@ import (
 )
 
 // lockDir holds one lock file per network namespace that nwfilterctl
-// changes.
-var lockDir = "/run/gonwfilter"
+// changes: $GONWFILTER_LOCK_DIR, or /run/gonwfilter. All runs that may
+// change one namespace must use the same directory.
+var lockDir = cmp.Or(os.Getenv("GONWFILTER_LOCK_DIR"), "/run/gonwfilter")
 
 // lockNetns takes the lock of the calling thread's network namespace,
 // waiting for ctx, so that two nwfilterctl runs never change one
@@ -27,7 +29,7 @@ func lockNetns(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock: network namespace: %w", err)
 	}
 	if err := os.MkdirAll(lockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
+		return nil, fmt.Errorf("lock: %w (set GONWFILTER_LOCK_DIR to a writable directory)", err)
 	}
 	path := filepath.Join(lockDir, fmt.Sprintf("netns-%d-%d.lock", st.Dev, st.Ino))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
