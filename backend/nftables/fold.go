@@ -150,13 +150,15 @@ func foldableRule(rule, key string, declared map[string]string) bool {
 			inString = !inString
 		case c == '@' && !inString:
 			end := i + 1
-			for end < len(rule) && rule[end] != ' ' && rule[end] != ',' {
+			for end < len(rule) && rule[end] != ' ' && rule[end] != ',' && rule[end] != '"' {
 				end++
 			}
+			name := rule[i+1 : end]
+			i = end - 1 // the name is read: each byte is looked at once
 			if end < len(rule) && rule[end] == ',' {
 				continue // payload expression such as @nh,16,16
 			}
-			if _, ok := declared[table+rule[i+1:end]]; !ok {
+			if _, ok := declared[table+name]; !ok {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,4 +200,59 @@ func TestKernelFoldedEqualsKnftables(t *testing.T) {
 		require.Equal(t, rulesets[1], rulesets[0], "after %s", s.name)
 	}
 	require.NoError(t, bs[0].Close())
+}
+
+// FuzzFoldKeepsRules: whatever the script, folding keeps every rule, in
+// order, in the chain it was added to; only the way it is written changes.
+// Seeds are real transactions; lines knftables never writes (block
+// openers and closers, indented lines) are skipped, since they would make
+// the folded text ambiguous to read back.
+func FuzzFoldKeepsRules(f *testing.F) {
+	ctx := context.Background()
+	for _, path := range []ConntrackPath{ConntrackBridge, ConntrackBrNetfilter} {
+		b, fake := newFakeBackend(f, path)
+		if err := b.Apply(ctx, fullBinding("vnet0"), l2Exotic("vnet1"), cleanTraffic("x;{}$@*")); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(fake.LastTransaction.String())
+		if err := b.Apply(ctx, ipLayer("vnet0")); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(fake.LastTransaction.String())
+	}
+	f.Add("add rule inet t c accept\nadd rule inet t c ip saddr @s drop\nadd set inet t s { type ipv4_addr ; }\nadd rule inet t c ip saddr @s drop\n")
+	f.Fuzz(func(t *testing.T, script string) {
+		for _, line := range strings.Split(script, "\n") {
+			if strings.HasSuffix(line, "{") || strings.TrimSpace(line) == "}" || strings.HasPrefix(line, "\t") {
+				t.Skip("not a line knftables writes")
+			}
+		}
+		// Compared by hand: testify's diff of two long lists is slow.
+		want, got := rulesOf(script), rulesOf(foldScript(script))
+		if !slices.Equal(want, got) {
+			t.Fatalf("folding changed the rules:\nscript: %q\nwant: %q\ngot:  %q", script, want, got)
+		}
+	})
+}
+
+// rulesOf lists "F T C: rule" for every rule a script adds, reading both
+// "add rule" lines and "add chain … {" blocks.
+func rulesOf(script string) []string {
+	var rules []string
+	block := ""
+	for _, line := range strings.Split(script, "\n") {
+		switch {
+		case block != "" && line == "}":
+			block = ""
+		case block != "":
+			rules = append(rules, block+": "+strings.TrimPrefix(line, "\t"))
+		case strings.HasPrefix(line, "add chain ") && strings.HasSuffix(line, " {"):
+			block = strings.TrimSuffix(strings.TrimPrefix(line, "add chain "), " {")
+		default:
+			if key, rule, ok := splitRule(line); ok {
+				rules = append(rules, key+": "+rule)
+			}
+		}
+	}
+	return rules
 }

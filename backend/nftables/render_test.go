@@ -12,7 +12,7 @@ import (
 	"github.com/gonwfilter/gonwfilter/nwfilter/ir"
 )
 
-func newFakeBackend(t *testing.T, path ConntrackPath) (*Backend, *knftables.Fake) {
+func newFakeBackend(t testing.TB, path ConntrackPath) (*Backend, *knftables.Fake) {
 	t.Helper()
 	fake := knftables.NewFake("", "")
 	b, err := New(Options{NFT: fake, Conntrack: path, IPSets: fakeIPSets{}})
