@@ -266,39 +266,31 @@ func (b *Backend) run(ctx context.Context, changes [len(tools)][]change) error {
 	if b.closed {
 		return fmt.Errorf("xtables: %w", backend.ErrClosed)
 	}
-	type job struct {
-		t   tool
-		x   *txn
-		s   *staged
-		ran bool
-		err error
-	}
-	var jobs []*job
+	var loads []*toolLoad
 	for _, t := range tools {
-		x := newTxn(t)
-		s, err := b.plan(x, b.state[t], changes[t])
+		l, err := b.stage(t, changes[t])
 		if err != nil {
 			return err
 		}
-		jobs = append(jobs, &job{t: t, x: x, s: s})
+		loads = append(loads, l)
 	}
 	var fns []func()
-	for _, j := range jobs {
-		if !j.x.empty() {
-			fns = append(fns, func() { j.ran, j.err = true, b.restore(ctx, j.t, j.x) })
+	for _, l := range loads {
+		if !l.x.empty() {
+			fns = append(fns, func() { l.send(ctx, b) })
 		}
 	}
 	errs := []error{together(fns...)}
 	var loaded []loadedTool
-	for _, j := range jobs {
+	for _, l := range loads {
 		switch {
-		case j.x.empty():
-			b.state[j.t].commit(j.s)
-		case j.ran && j.err == nil:
-			b.state[j.t].commit(j.s)
-			loaded = append(loaded, loadedTool{j.t, j.s.prev})
+		case l.x.empty():
+			b.state[l.t].commit(l.s)
+		case l.sent && l.err == nil:
+			b.state[l.t].commit(l.s)
+			loaded = append(loaded, loadedTool{l.t, l.s.prev})
 		default:
-			errs = append(errs, j.err)
+			errs = append(errs, l.err) // nil when together could not run it
 		}
 	}
 	err := errors.Join(errs...)
@@ -313,21 +305,44 @@ func (b *Backend) run(ctx context.Context, changes [len(tools)][]change) error {
 	return err
 }
 
-// load plans and runs one tool's transaction and commits its state.
-func (b *Backend) load(ctx context.Context, t tool, changes []change) (map[string]*portState, error) {
-	st := b.state[t]
+// toolLoad is one tool's planned transaction and what sending it gave.
+type toolLoad struct {
+	t    tool
+	x    *txn
+	s    *staged
+	sent bool
+	err  error
+}
+
+// stage plans one tool's transaction against its recorded state.
+func (b *Backend) stage(t tool, changes []change) (*toolLoad, error) {
 	x := newTxn(t)
-	s, err := b.plan(x, st, changes)
+	s, err := b.plan(x, b.state[t], changes)
 	if err != nil {
 		return nil, err
 	}
-	if !x.empty() {
-		if err := b.restore(ctx, t, x); err != nil {
-			return nil, err
-		}
+	return &toolLoad{t: t, x: x, s: s}, nil
+}
+
+// send runs the transaction's restore, if it has anything to send.
+func (l *toolLoad) send(ctx context.Context, b *Backend) {
+	l.sent = true
+	if !l.x.empty() {
+		l.err = b.restore(ctx, l.t, l.x)
 	}
-	st.commit(s)
-	return s.prev, nil
+}
+
+// load plans and runs one tool's transaction and commits its state.
+func (b *Backend) load(ctx context.Context, t tool, changes []change) (map[string]*portState, error) {
+	l, err := b.stage(t, changes)
+	if err != nil {
+		return nil, err
+	}
+	if l.send(ctx, b); l.err != nil {
+		return nil, l.err
+	}
+	b.state[t].commit(l.s)
+	return l.s.prev, nil
 }
 
 // Close implements io.Closer, like the nftables backend: the xtables
