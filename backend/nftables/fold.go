@@ -68,17 +68,18 @@ func foldScript(text string) string {
 			continue
 		}
 		rest = next
+		following, _ := nextLine(rest)
 		if key, ok := strings.CutPrefix(line, "add chain "); ok {
 			// The block that follows creates the chain: no need to say
 			// it twice.
-			if k, r, ok := splitRule(firstOf(rest)); ok && k == key && foldableRule(r, k, declared) {
+			if k, r, ok := splitRule(following); ok && k == key && foldableRule(r, k, declared) {
 				continue
 			}
 		}
 		if key, ok := setDeclKey(line); ok {
 			declared[key] = line
 			// The declaration goes out with the elements that follow.
-			if k, _, ok := splitElement(firstOf(rest)); ok && k == key {
+			if k, _, ok := splitElement(following); ok && k == key {
 				continue
 			}
 		}
@@ -91,12 +92,6 @@ func foldScript(text string) string {
 func nextLine(text string) (line, rest string) {
 	line, rest, _ = strings.Cut(text, "\n")
 	return line, rest
-}
-
-// firstOf returns the first line of text.
-func firstOf(text string) string {
-	line, _ := nextLine(text)
-	return line
 }
 
 // fields3 splits "a b c rest" into "a b c" and rest.

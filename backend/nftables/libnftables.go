@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/ebitengine/purego"
-
-	"github.com/gonwfilter/gonwfilter/backend"
 )
 
 // libnftablesName is the shared library the nftables package installs.
@@ -62,8 +60,7 @@ func loadLibnftables() error {
 type libTransport struct {
 	// ctx is the nft context, 0 until the first run opens it (and its
 	// netlink socket) in the calling thread's network namespace.
-	ctx    uintptr
-	closed bool
+	ctx uintptr
 	// cleanup frees ctx if the Backend is dropped without Close.
 	cleanup runtime.Cleanup
 }
@@ -76,9 +73,6 @@ func newLibTransport() (*libTransport, error) {
 }
 
 func (l *libTransport) run(ctx context.Context, script string) error {
-	if l.closed {
-		return backend.ErrClosed
-	}
 	if err := ctx.Err(); err != nil {
 		return err // a running C call cannot be interrupted; do not start one
 	}
@@ -124,11 +118,8 @@ func freeContext(c uintptr) {
 	libnft.ctxFree(c)
 }
 
+// close frees the context. The Backend sends nothing after it.
 func (l *libTransport) close() error {
-	if l.closed {
-		return nil
-	}
-	l.closed = true
 	if l.ctx != 0 {
 		l.cleanup.Stop()
 		freeContext(l.ctx)

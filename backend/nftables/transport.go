@@ -46,7 +46,8 @@ func (t Transport) String() string {
 type transport interface {
 	// run sends script; nothing of it takes effect if it fails.
 	run(ctx context.Context, script string) error
-	// close releases what the transport holds; later runs fail.
+	// close releases what the transport holds; the Backend runs nothing
+	// after it.
 	close() error
 }
 
